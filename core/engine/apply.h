@@ -1,0 +1,78 @@
+#pragma once
+// Applying models to a whole song (apply.py): bags with per-source weights, segments with
+// overlap and triangular cross-fades, the random-shift trick, progress and cancellation.
+#include <ATen/ATen.h>
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "core/engine/model.h"
+
+namespace msplit::engine {
+
+// A bag of models (repo.py / apply.py BagOfModels): the estimate of each source is the weighted
+// mean of the models' estimates.
+class Bag {
+public:
+    // `weights`: one row per model, one weight per source (empty: all ones). `segment` overrides
+    // the models' segment (transformer models only when it is shorter).
+    Bag(std::vector<std::shared_ptr<Model>> models, std::vector<std::vector<double>> weights = {},
+        std::optional<Segment> segment = std::nullopt);
+
+    const std::vector<std::shared_ptr<Model>>& models() const { return models_; }
+    const std::vector<std::vector<double>>& weights() const { return weights_; }
+    const std::vector<std::string>& sources() const { return models_.front()->sources(); }
+    int64_t samplerate() const { return models_.front()->samplerate(); }
+    int64_t audioChannels() const { return models_.front()->audioChannels(); }
+    // The longest segment every transformer model accepts (infinity when there is none).
+    double maxAllowedSegment() const;
+
+private:
+    std::vector<std::shared_ptr<Model>> models_;
+    std::vector<std::vector<double>> weights_;
+};
+
+class CancelToken {
+public:
+    void cancel() { cancelled_.store(true); }
+    bool cancelled() const { return cancelled_.load(); }
+
+private:
+    std::atomic<bool> cancelled_{false};
+};
+
+struct Progress {
+    int64_t done = 0;       // model forwards finished
+    int64_t total = 0;
+    double elapsedSeconds = 0;
+    double etaSeconds = -1;  // unknown until the first forward is done
+    double fraction() const { return total ? double(done) / double(total) : 0.0; }
+};
+using ProgressCallback = std::function<void(const Progress&)>;
+
+struct ApplyOptions {
+    int shifts = 1;                 // random offsets up to 0.5 s, averaged
+    bool split = true;              // process in overlapping segments
+    double overlap = 0.25;
+    double transitionPower = 1.0;
+    std::optional<double> segment;  // seconds; default: the models' own
+    uint64_t seed = 0;              // for the shifts; 0: random
+    int batchSize = 1;              // segments per forward call
+};
+
+// mix: (B, channels, T) on any device; returns (B, sources, channels, T) on the mix's device.
+// Throws Cancelled when `cancel` is triggered (checked before every model forward).
+at::Tensor applyBag(const Bag& bag, const at::Tensor& mix, const ApplyOptions& options,
+                    const ProgressCallback& progress = {}, const CancelToken* cancel = nullptr);
+
+// The demucs CLI's pipeline: normalise the (channels, T) mix by its mono sum's mean and std,
+// apply the bag, undo the normalisation. Returns (sources, channels, T).
+at::Tensor separate(const Bag& bag, const at::Tensor& mix, const ApplyOptions& options,
+                    const ProgressCallback& progress = {}, const CancelToken* cancel = nullptr);
+
+}  // namespace msplit::engine

@@ -1,0 +1,51 @@
+#include "core/engine/device.h"
+
+#include <ATen/Parallel.h>
+#include <torch/cuda.h>
+
+#include <thread>
+
+#include "core/engine/error.h"
+
+namespace msplit::engine {
+
+bool cudaAvailable() { return torch::cuda::is_available(); }
+
+at::Device parseDevice(const std::string& name) {
+    if (name == "auto" || name.empty()) return cudaAvailable() ? at::Device(at::kCUDA, 0) : at::Device(at::kCPU);
+    if (name == "cpu") return at::Device(at::kCPU);
+    if (name.rfind("cuda", 0) == 0) {
+        if (!cudaAvailable()) throw Error("device " + name + " requested but CUDA is not available in this build or machine");
+        try {
+            at::Device d(name);
+            if (d.has_index() && d.index() >= static_cast<int>(torch::cuda::device_count()))
+                throw Error("no GPU number " + std::to_string(d.index()));
+            return d.has_index() ? d : at::Device(at::kCUDA, 0);
+        } catch (const c10::Error&) {
+            throw Error("invalid device name '" + name + "' (use auto, cpu, cuda or cuda:N)");
+        }
+    }
+    throw Error("invalid device name '" + name + "' (use auto, cpu, cuda or cuda:N)");
+}
+
+std::string deviceDescription(const at::Device& device) {
+    if (device.is_cpu()) return "CPU (" + std::to_string(at::get_num_threads()) + " threads)";
+    return "CUDA GPU " + std::to_string(device.index());
+}
+
+void setThreads(int n) {
+    if (n <= 0) n = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    at::set_num_threads(n);
+}
+
+at::ScalarType parsePrecision(const std::string& name, const at::Device& device) {
+    if (name.empty() || name == "float32" || name == "fp32") return at::kFloat;
+    at::ScalarType t;
+    if (name == "float16" || name == "fp16") t = at::kHalf;
+    else if (name == "bfloat16" || name == "bf16") t = at::kBFloat16;
+    else throw Error("unknown precision '" + name + "' (use float32, float16 or bfloat16)");
+    if (!device.is_cuda()) throw Error("reduced precision (" + name + ") is only available on CUDA");
+    return t;
+}
+
+}  // namespace msplit::engine

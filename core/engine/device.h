@@ -1,0 +1,21 @@
+#pragma once
+// Device choice and CPU threading for the engine.
+#include <ATen/ATen.h>
+
+#include <string>
+
+namespace msplit::engine {
+
+// "auto" (CUDA when available), "cpu", "cuda" or "cuda:N". Throws Error for unknown or absent devices.
+at::Device parseDevice(const std::string& name);
+// A human-readable name: "CPU (8 threads)" or the GPU's name.
+std::string deviceDescription(const at::Device& device);
+bool cudaAvailable();
+
+// Sets LibTorch's intra-op threads; n <= 0 means all cores (Debian's LibTorch starts with one).
+void setThreads(int n);
+
+// "float32", "float16" or "bfloat16": reduced precision is for CUDA only.
+at::ScalarType parsePrecision(const std::string& name, const at::Device& device);
+
+}  // namespace msplit::engine

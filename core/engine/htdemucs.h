@@ -1,0 +1,38 @@
+#pragma once
+// Hybrid Transformer Demucs (v4, htdemucs.py), inference only.
+#include <memory>
+#include <vector>
+
+#include "core/engine/layers.h"
+#include "core/engine/model.h"
+#include "core/engine/transformer.h"
+
+namespace msplit::engine {
+
+class Kwargs;
+
+class HTDemucs : public Model {
+public:
+    HTDemucs(Kwargs& kwargs, Params& params);
+
+    at::Tensor forward(const at::Tensor& mix) const override;
+    int64_t validLength(int64_t length) const override;
+    bool isTransformer() const override { return true; }
+    std::string className() const override { return "HTDemucs"; }
+
+private:
+    at::Tensor spec(const at::Tensor& x) const;
+    at::Tensor ispec(const at::Tensor& z, int64_t length) const;
+
+    int64_t nfft_ = 4096, hop_ = 1024, depth_ = 4;
+    int64_t bottomChannels_ = 0;
+    bool useTrainSegment_ = true;
+    double freqEmbScale_ = 0.0;
+    at::Tensor freqEmb_;  // (freqs, channels), already multiplied by its scale
+    std::vector<HEncLayer> encoder_, tencoder_;
+    std::vector<HDecLayer> decoder_, tdecoder_;
+    std::unique_ptr<CrossTransformer> transformer_;
+    Conv upsampler_, downsampler_, upsamplerT_, downsamplerT_;
+};
+
+}  // namespace msplit::engine

@@ -1,0 +1,229 @@
+#include "core/engine/layers.h"
+
+#include "core/engine/error.h"
+
+namespace msplit::engine {
+
+// ---- Conv ------------------------------------------------------------------------------------
+
+at::Tensor Conv::operator()(const at::Tensor& x) const {
+    const bool twoD = weight.dim() == 4;
+    if (transposed) {
+        return twoD ? at::conv_transpose2d(x, weight, bias, stride) : at::conv_transpose1d(x, weight, bias, stride);
+    }
+    return twoD ? at::conv2d(x, weight, bias, stride, padding, dilation)
+                : at::conv1d(x, weight, bias, stride, padding, dilation);
+}
+
+Conv Conv::conv1d(Params& p, const std::string& name, int64_t cin, int64_t cout, int64_t k, int64_t stride,
+                  int64_t padding, int64_t dilation) {
+    Conv c;
+    c.weight = p.get(name + ".weight", {cout, cin, k});
+    c.bias = p.get(name + ".bias", {cout});
+    c.stride = {stride};
+    c.padding = {padding};
+    c.dilation = {dilation};
+    return c;
+}
+
+Conv Conv::conv2d(Params& p, const std::string& name, int64_t cin, int64_t cout, std::vector<int64_t> kernel,
+                  std::vector<int64_t> stride, std::vector<int64_t> padding) {
+    Conv c;
+    c.weight = p.get(name + ".weight", {cout, cin, kernel[0], kernel[1]});
+    c.bias = p.get(name + ".bias", {cout});
+    c.stride = std::move(stride);
+    c.padding = std::move(padding);
+    c.dilation = {1, 1};
+    return c;
+}
+
+Conv Conv::convTr1d(Params& p, const std::string& name, int64_t cin, int64_t cout, int64_t k, int64_t stride) {
+    Conv c;
+    c.weight = p.get(name + ".weight", {cin, cout, k});
+    c.bias = p.get(name + ".bias", {cout});
+    c.stride = {stride};
+    c.transposed = true;
+    return c;
+}
+
+Conv Conv::convTr2d(Params& p, const std::string& name, int64_t cin, int64_t cout, std::vector<int64_t> kernel,
+                    std::vector<int64_t> stride) {
+    Conv c;
+    c.weight = p.get(name + ".weight", {cin, cout, kernel[0], kernel[1]});
+    c.bias = p.get(name + ".bias", {cout});
+    c.stride = std::move(stride);
+    c.transposed = true;
+    return c;
+}
+
+// ---- GroupNorm -------------------------------------------------------------------------------
+
+at::Tensor GroupNorm::operator()(const at::Tensor& x) const {
+    if (!groups) return x;
+    return at::group_norm(x, groups, weight, bias, 1e-5);
+}
+
+GroupNorm GroupNorm::load(Params& p, const std::string& name, int64_t groups, int64_t channels) {
+    GroupNorm n;
+    if (!groups) return n;
+    n.groups = groups;
+    n.weight = p.get(name + ".weight", {channels});
+    n.bias = p.get(name + ".bias", {channels});
+    return n;
+}
+
+// ---- DConv -----------------------------------------------------------------------------------
+
+DConv::DConv(Params& p, const std::string& name, int64_t channels, const DConvOptions& opt) : gelu_(opt.gelu) {
+    if (opt.attn || opt.lstm) throw Error("DConv with attention or LSTM is not supported yet");
+    const bool dilate = opt.depth > 0;
+    const int depth = std::abs(opt.depth);
+    const auto hidden = static_cast<int64_t>(static_cast<double>(channels) / opt.compress);
+    for (int d = 0; d < depth; ++d) {
+        const int64_t dilation = dilate ? (int64_t(1) << d) : 1;
+        const int64_t padding = dilation * (opt.kernel / 2);
+        const std::string prefix = name + ".layers." + std::to_string(d) + ".";
+        Layer layer;
+        // nn.Sequential indices: 0 conv, 1 norm, 2 act, 3 conv, 4 norm, 5 glu, 6 scale
+        layer.conv1 = Conv::conv1d(p, prefix + "0", channels, hidden, opt.kernel, 1, padding, dilation);
+        layer.norm1 = GroupNorm::load(p, prefix + "1", opt.norm ? 1 : 0, hidden);
+        layer.conv2 = Conv::conv1d(p, prefix + "3", hidden, 2 * channels, 1);
+        layer.norm2 = GroupNorm::load(p, prefix + "4", opt.norm ? 1 : 0, 2 * channels);
+        layer.scale = p.get(prefix + "6.scale", {channels}).unsqueeze(1);
+        layers_.push_back(std::move(layer));
+    }
+}
+
+at::Tensor DConv::operator()(at::Tensor x) const {
+    for (const auto& l : layers_) {
+        at::Tensor y = l.norm1(l.conv1(x));
+        y = gelu_ ? at::gelu(y) : at::relu(y);
+        y = at::glu(l.norm2(l.conv2(y)), 1);
+        x = x + l.scale * y;
+    }
+    return x;
+}
+
+// ---- HEncLayer -------------------------------------------------------------------------------
+
+namespace {
+
+GroupNorm layerNorm(Params& p, const std::string& name, const HLayerOptions& opt, int64_t channels) {
+    return GroupNorm::load(p, name, opt.norm ? opt.normGroups : 0, channels);
+}
+
+// DConv over each frequency row of (B, C, F, T), or directly over (B, C, T).
+at::Tensor applyDConv(const DConv& dconv, const at::Tensor& y, bool freq) {
+    if (!freq) return dconv(y);
+    const auto B = y.size(0), C = y.size(1), Fr = y.size(2), T = y.size(3);
+    at::Tensor z = dconv(y.permute({0, 2, 1, 3}).reshape({-1, C, T}));
+    return z.view({B, Fr, C, T}).permute({0, 2, 1, 3});
+}
+
+}  // namespace
+
+HEncLayer::HEncLayer(Params& p, const std::string& name, int64_t chin, int64_t chout, const HLayerOptions& opt)
+    : opt_(opt), pad_(opt.pad ? opt.kernelSize / 4 : 0) {
+    const int64_t k = opt.kernelSize, s = opt.stride, ctx = opt.context;
+    if (opt.freq) {
+        conv_ = Conv::conv2d(p, name + ".conv", chin, chout, {k, 1}, {s, 1}, {pad_, 0});
+    } else {
+        conv_ = Conv::conv1d(p, name + ".conv", chin, chout, k, s, pad_);
+    }
+    if (opt.empty) return;
+    norm1_ = layerNorm(p, name + ".norm1", opt, chout);
+    if (opt.rewrite) {
+        rewrite_ = opt.freq ? Conv::conv2d(p, name + ".rewrite", chout, 2 * chout, {1 + 2 * ctx, 1 + 2 * ctx}, {1, 1},
+                                           {ctx, ctx})
+                            : Conv::conv1d(p, name + ".rewrite", chout, 2 * chout, 1 + 2 * ctx, 1, ctx);
+        norm2_ = layerNorm(p, name + ".norm2", opt, 2 * chout);
+    }
+    if (opt.dconv) dconv_ = std::make_unique<DConv>(p, name + ".dconv", chout, opt.dconvOptions);
+}
+
+at::Tensor HEncLayer::operator()(at::Tensor x, const at::Tensor& inject) const {
+    if (!opt_.freq && x.dim() == 4) x = x.reshape({x.size(0), -1, x.size(3)});
+    if (!opt_.freq) {
+        const int64_t le = x.size(-1);
+        if (le % opt_.stride) x = at::constant_pad_nd(x, {0, opt_.stride - le % opt_.stride});
+    }
+    at::Tensor y = conv_(x);
+    if (opt_.empty) return y;
+    if (inject.defined()) {
+        if (inject.size(-1) != y.size(-1)) throw Error("internal: branch lengths differ at the merge");
+        y = y + (inject.dim() == 3 && y.dim() == 4 ? inject.unsqueeze(2) : inject);
+    }
+    y = at::gelu(norm1_(y));
+    if (dconv_) y = applyDConv(*dconv_, y, opt_.freq);
+    if (opt_.rewrite) return at::glu(norm2_(rewrite_(y)), 1);
+    return y;
+}
+
+// ---- HDecLayer -------------------------------------------------------------------------------
+
+HDecLayer::HDecLayer(Params& p, const std::string& name, int64_t chin, int64_t chout, const HLayerOptions& opt)
+    : opt_(opt), pad_(opt.pad ? opt.kernelSize / 4 : 0), chin_(chin) {
+    const int64_t k = opt.kernelSize, s = opt.stride, ctx = opt.context;
+    convTr_ = opt.freq ? Conv::convTr2d(p, name + ".conv_tr", chin, chout, {k, 1}, {s, 1})
+                       : Conv::convTr1d(p, name + ".conv_tr", chin, chout, k, s);
+    norm2_ = layerNorm(p, name + ".norm2", opt, chout);
+    if (opt.empty) return;
+    if (opt.rewrite) {
+        if (!opt.freq) {
+            rewrite_ = Conv::conv1d(p, name + ".rewrite", chin, 2 * chin, 1 + 2 * ctx, 1, ctx);
+        } else if (opt.contextFreq) {
+            rewrite_ = Conv::conv2d(p, name + ".rewrite", chin, 2 * chin, {1 + 2 * ctx, 1 + 2 * ctx}, {1, 1}, {ctx, ctx});
+        } else {
+            rewrite_ = Conv::conv2d(p, name + ".rewrite", chin, 2 * chin, {1, 1 + 2 * ctx}, {1, 1}, {0, ctx});
+        }
+        norm1_ = layerNorm(p, name + ".norm1", opt, 2 * chin);
+    }
+    if (opt.dconv) dconv_ = std::make_unique<DConv>(p, name + ".dconv", chin, opt.dconvOptions);
+}
+
+std::pair<at::Tensor, at::Tensor> HDecLayer::operator()(at::Tensor x, const at::Tensor& skip, int64_t length) const {
+    if (opt_.freq && x.dim() == 3) x = x.view({x.size(0), chin_, -1, x.size(2)});
+    at::Tensor y;
+    if (!opt_.empty) {
+        x = x + skip;
+        y = opt_.rewrite ? at::glu(norm1_(rewrite_(x)), 1) : x;
+        if (dconv_) y = applyDConv(*dconv_, y, opt_.freq);
+    } else {
+        y = x;
+    }
+    at::Tensor z = norm2_(convTr_(y));
+    if (opt_.freq) {
+        if (pad_) z = z.slice(2, pad_, z.size(2) - pad_);
+    } else {
+        z = z.slice(2, pad_, pad_ + length);
+        if (z.size(-1) != length) throw Error("internal: decoder output length mismatch");
+    }
+    if (!opt_.last) z = at::gelu(z);
+    return {z, y};
+}
+
+// ---- padding ---------------------------------------------------------------------------------
+
+at::Tensor reflectPad1d(const at::Tensor& input, int64_t left, int64_t right) {
+    at::Tensor x = input;
+    const int64_t length = x.size(-1);
+    const int64_t maxPad = std::max(left, right);
+    if (length <= maxPad) {
+        // Reflection needs more samples than there are: extend with zeros first.
+        const int64_t extra = maxPad - length + 1;
+        const int64_t extraRight = std::min(right, extra);
+        const int64_t extraLeft = extra - extraRight;
+        left -= extraLeft;
+        right -= extraRight;
+        x = at::constant_pad_nd(x, {extraLeft, extraRight});
+    }
+    // reflection_pad1d wants (C, T) or (N, C, T)
+    const auto shape = x.sizes().vec();
+    at::Tensor flat = x.reshape({-1, 1, shape.back()});
+    at::Tensor out = at::reflection_pad1d(flat, {left, right});
+    auto outShape = shape;
+    outShape.back() = out.size(-1);
+    return out.view(outShape);
+}
+
+}  // namespace msplit::engine

@@ -1,0 +1,38 @@
+#include "core/engine/model_loader.h"
+
+#include "core/engine/checkpoint.h"
+#include "core/engine/error.h"
+#include "core/engine/htdemucs.h"
+#include "core/engine/kwargs.h"
+#include "core/engine/log.h"
+#include "core/engine/params.h"
+
+namespace msplit::engine {
+
+std::shared_ptr<Model> loadModel(const std::string& path, const at::TensorOptions& options) {
+    Checkpoint ck = loadCheckpoint(path);
+    if (!ck.args->items.empty()) throw Error(path + ": positional model arguments are not supported");
+    Kwargs kwargs(*ck.kwargs);
+    Params params(std::move(ck.state), options);
+    std::shared_ptr<Model> model;
+    try {
+        if (ck.klass == "demucs.htdemucs.HTDemucs") {
+            model = std::make_shared<HTDemucs>(kwargs, params);
+        } else if (ck.klass == "demucs.hdemucs.HDemucs") {
+            throw Error("Hybrid Demucs (v3) models are not supported yet");
+        } else if (ck.klass == "demucs.demucs.Demucs") {
+            throw Error("Demucs v2 models are not supported");
+        } else {
+            throw Error("unknown model class " + ck.klass);
+        }
+        params.checkAllUsed();
+    } catch (const Error& e) {
+        throw Error(path + ": " + e.what());
+    } catch (const c10::Error& e) {
+        throw Error(path + ": " + e.what_without_backtrace());
+    }
+    for (const auto& key : kwargs.unused()) log(LogLevel::Debug, path + ": ignoring model argument " + key);
+    return model;
+}
+
+}  // namespace msplit::engine

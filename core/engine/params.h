@@ -1,0 +1,31 @@
+#pragma once
+// Hands a model's tensors to its layers by name, checking each shape against the layout the
+// configuration implies, so a checkpoint that does not fit its config is refused, not misread.
+#include <ATen/ATen.h>
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace msplit::engine {
+
+class Params {
+public:
+    // Tensors are moved to `options` (device and floating dtype) as they are taken.
+    Params(std::map<std::string, at::Tensor> state, at::TensorOptions options);
+
+    // The tensor `name` with exactly `shape`; throws Error if missing or of another shape.
+    at::Tensor get(const std::string& name, const std::vector<int64_t>& shape);
+    bool has(const std::string& name) const { return state_.count(name) > 0; }
+    // Throws Error naming the entries no layer asked for (a layout mismatch).
+    void checkAllUsed() const;
+    const at::TensorOptions& options() const { return options_; }
+
+private:
+    std::map<std::string, at::Tensor> state_;
+    std::set<std::string> used_;
+    at::TensorOptions options_;
+};
+
+}  // namespace msplit::engine

@@ -1,0 +1,120 @@
+// music-split-engine-run: runs Demucs models on a .npy mix with only LibTorch, so parity and
+// speed can be checked on a machine that has nothing else (e.g. a GPU box).
+//
+//   music-split-engine-run --model A.th [--model B.th ...] [--weights "1,0,0,0;0,1,0,0;..."]
+//       [--bag-segment S] [--segment S] [--overlap F] [--shifts N] [--device D] [--precision P]
+//       [--threads N] [--batch N] [--forward] [--compare REF.npy [--tolerance T]] IN.npy OUT.npy
+#include <chrono>
+#include <cstdlib>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "core/engine/apply.h"
+#include "core/engine/device.h"
+#include "core/engine/error.h"
+#include "core/engine/model_loader.h"
+#include "core/engine/npy.h"
+
+using namespace msplit::engine;
+
+namespace {
+
+std::vector<std::vector<double>> parseWeights(const std::string& text) {
+    std::vector<std::vector<double>> rows;
+    std::stringstream rowsIn(text);
+    std::string row;
+    while (std::getline(rowsIn, row, ';')) {
+        std::vector<double> values;
+        std::stringstream valuesIn(row);
+        std::string v;
+        while (std::getline(valuesIn, v, ',')) values.push_back(std::stod(v));
+        rows.push_back(values);
+    }
+    return rows;
+}
+
+int usage() {
+    std::cerr << "usage: music-split-engine-run --model FILE.th [--model ...] [--weights W] [--bag-segment S]\n"
+                 "  [--segment S] [--overlap F] [--shifts N] [--seed N] [--device D] [--precision P] [--threads N]\n"
+                 "  [--batch N] [--forward] [--compare REF.npy] [--tolerance T] IN.npy OUT.npy\n";
+    return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::vector<std::string> models, positional;
+    std::vector<std::vector<double>> weights;
+    std::optional<Segment> bagSegment;
+    ApplyOptions opt;
+    opt.shifts = 0;
+    std::string device = "auto", precision = "float32", compare;
+    int threads = 0;
+    bool forwardOnly = false;
+    double tolerance = 1e-4;
+    try {
+        for (int i = 1; i < argc; ++i) {
+            std::string a = argv[i];
+            auto next = [&]() -> std::string {
+                if (i + 1 >= argc) throw Error("missing value after " + a);
+                return argv[++i];
+            };
+            if (a == "--model") models.push_back(next());
+            else if (a == "--weights") weights = parseWeights(next());
+            else if (a == "--bag-segment") bagSegment = Segment::fromSeconds(std::stod(next()));
+            else if (a == "--segment") opt.segment = std::stod(next());
+            else if (a == "--overlap") opt.overlap = std::stod(next());
+            else if (a == "--shifts") opt.shifts = std::stoi(next());
+            else if (a == "--seed") opt.seed = std::stoull(next());
+            else if (a == "--device") device = next();
+            else if (a == "--precision") precision = next();
+            else if (a == "--threads") threads = std::stoi(next());
+            else if (a == "--batch") opt.batchSize = std::stoi(next());
+            else if (a == "--forward") forwardOnly = true;
+            else if (a == "--compare") compare = next();
+            else if (a == "--tolerance") tolerance = std::stod(next());
+            else if (a == "--help" || a == "-h") return usage();
+            else if (!a.empty() && a[0] == '-') throw Error("unknown option " + a);
+            else positional.push_back(a);
+        }
+        if (models.empty() || positional.size() != 2) return usage();
+
+        setThreads(threads);
+        const at::Device dev = parseDevice(device);
+        const at::ScalarType dtype = parsePrecision(precision, dev);
+        std::vector<std::shared_ptr<Model>> loaded;
+        for (const auto& m : models) loaded.push_back(loadModel(m, at::TensorOptions().device(dev).dtype(dtype)));
+        Bag bag(loaded, weights, bagSegment);
+        at::Tensor mix = readNpy(positional[0]);
+
+        const auto start = std::chrono::steady_clock::now();
+        at::Tensor out;
+        if (forwardOnly) {
+            at::NoGradGuard noGrad;
+            const Model& m = *bag.models().front();
+            const int64_t len = m.segment().samples(m.samplerate());
+            at::Tensor in = mix.slice(-1, 0, len);
+            in = at::constant_pad_nd(in, {0, len - in.size(-1)}).unsqueeze(0);
+            out = m.forward(in.to(m.options())).to(at::kCPU, at::kFloat);
+        } else {
+            out = separate(bag, mix, opt);
+        }
+        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        writeNpy(positional[1], out);
+        std::cout << "device " << deviceDescription(dev) << ", " << seconds << " s for "
+                  << double(mix.size(-1)) / double(bag.samplerate()) << " s of audio\n";
+        if (!compare.empty()) {
+            at::Tensor ref = readNpy(compare);
+            if (ref.sizes() != out.sizes()) throw Error("output shape differs from the reference");
+            const double err = (out - ref).abs().max().item<double>() / ref.abs().max().item<double>();
+            std::cout << "max|out - ref| / max|ref| = " << err << " (tolerance " << tolerance << ")\n";
+            return err <= tolerance ? 0 : 1;
+        }
+        return 0;
+    } catch (const std::exception& e) {
+        std::cerr << "music-split-engine-run: " << e.what() << "\n";
+        return 1;
+    }
+}

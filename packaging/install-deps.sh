@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package the build, the app and the tests need. Idempotent: only what is
+# missing is installed, so it is cheap to run before every build.
+set -euo pipefail
+
+PACKAGES=(
+  # toolchain
+  build-essential cmake ninja-build pkg-config ccache git clang-format
+  # engine: LibTorch (CPU) and a fast BLAS; without libopenblas0-pthread LibTorch's matrix
+  # products fall back to the reference BLAS and run about 15x slower
+  libtorch-dev libopenblas0-pthread
+  # core: audio I/O through FFmpeg's libraries, logging, YAML (model repos and catalog)
+  libavformat-dev libavcodec-dev libavutil-dev libswresample-dev
+  libspdlog-dev libfmt-dev libyaml-cpp-dev
+  # Qt 6: widgets, multimedia (audio output), network, HTTP server (needs websockets), SVG icons
+  qt6-base-dev qt6-multimedia-dev qt6-httpserver-dev qt6-websockets-dev qt6-svg-dev
+  libgl-dev
+  # run time and tests: ffmpeg CLI (test media), yt-dlp, a headless X server, a sound server,
+  # python3 for the loopback HTTP server used by the yt-dlp tests
+  ffmpeg yt-dlp xvfb xauth pulseaudio python3
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#PACKAGES[@]} packages present"
+  exit 0
+fi
+
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+
+# LibTorch must use OpenBLAS, not the reference BLAS that update-alternatives may have picked.
+blas=$(ls /usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3 2>/dev/null || true)
+if [ -n "$blas" ]; then
+  $SUDO update-alternatives --set libblas.so.3-x86_64-linux-gnu "$blas" >/dev/null || true
+  lapack=/usr/lib/x86_64-linux-gnu/openblas-pthread/liblapack.so.3
+  [ -e "$lapack" ] && $SUDO update-alternatives --set liblapack.so.3-x86_64-linux-gnu "$lapack" >/dev/null || true
+fi
