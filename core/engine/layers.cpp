@@ -6,9 +6,31 @@ namespace msplit::engine {
 
 // ---- Conv ------------------------------------------------------------------------------------
 
+namespace {
+
+// A transposed convolution along one axis whose kernel is a multiple of its stride, as one matrix
+// product and a few shifted additions. LibTorch's CPU transposed convolution (im2col + col2im) is
+// several times slower for these shapes.
+at::Tensor convTransposeByMatmul(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias, int64_t stride) {
+    const bool twoD = x.dim() == 4;
+    const int64_t B = x.size(0), cin = x.size(1), F = x.size(2), T = twoD ? x.size(3) : 1;
+    const int64_t cout = weight.size(1), K = weight.size(2), r = K / stride;
+    // (B, cout * K, F * T): every input frame's contribution to K output frames
+    at::Tensor cols = at::matmul(weight.reshape({cin, cout * K}).t(), x.reshape({B, cin, F * T}));
+    cols = cols.view({B, cout, r, stride, F, T});
+    at::Tensor out = at::zeros({B, cout, F - 1 + r, stride, T}, x.options());
+    for (int64_t j = 0; j < r; ++j) out.slice(2, j, j + F).add_(cols.select(2, j).permute({0, 1, 3, 2, 4}));
+    out = out.view({B, cout, (F - 1 + r) * stride, T}).add_(bias.view({1, cout, 1, 1}));
+    return twoD ? out : out.squeeze(-1);
+}
+
+}  // namespace
+
 at::Tensor Conv::operator()(const at::Tensor& x) const {
     const bool twoD = weight.dim() == 4;
     if (transposed) {
+        const bool oneAxis = !twoD || (weight.size(3) == 1 && stride[1] == 1);
+        if (oneAxis && weight.size(2) % stride[0] == 0) return convTransposeByMatmul(x, weight, bias, stride[0]);
         return twoD ? at::conv_transpose2d(x, weight, bias, stride) : at::conv_transpose1d(x, weight, bias, stride);
     }
     return twoD ? at::conv2d(x, weight, bias, stride, padding, dilation)

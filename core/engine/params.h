@@ -14,6 +14,8 @@ class Params {
 public:
     // Tensors are moved to `options` (device and floating dtype) as they are taken.
     Params(std::map<std::string, at::Tensor> state, at::TensorOptions options);
+    // Random weights of plausible scale for every parameter asked for (benchmarks, tests).
+    static Params random(at::TensorOptions options, uint64_t seed = 0);
 
     // The tensor `name` with exactly `shape`; throws Error if missing or of another shape.
     at::Tensor get(const std::string& name, const std::vector<int64_t>& shape);
@@ -21,11 +23,16 @@ public:
     // Throws Error naming the entries no layer asked for (a layout mismatch).
     void checkAllUsed() const;
     const at::TensorOptions& options() const { return options_; }
+    // Number of scalars in the parameters taken so far.
+    int64_t usedElements() const;
 
 private:
     std::map<std::string, at::Tensor> state_;
     std::set<std::string> used_;
     at::TensorOptions options_;
+    bool random_ = false;
+    uint64_t seed_ = 0;
+    size_t created_ = 0;  // number of random tensors made
 };
 
 }  // namespace msplit::engine

@@ -7,6 +7,10 @@
 namespace msplit::engine {
 namespace {
 
+// Attention scores computed at once (elements, 64 MB): large enough for efficient matrix
+// products, small enough to bound the memory of long sequences.
+constexpr int64_t kScoreBlockElements = int64_t(1) << 24;
+
 TokenNorm loadNorm(Params& p, const std::string& name, TokenNorm::Kind kind, int64_t groups, int64_t dim) {
     TokenNorm n;
     n.kind = kind;
@@ -116,12 +120,20 @@ at::Tensor CrossTransformer::attention(const Attention& a, const at::Tensor& q, 
         kp = at::linear(kv, w[1], b[1]);
         vp = at::linear(kv, w[2], b[2]);
     }
-    qp = qp.view({B, Tq, H, D}).transpose(1, 2) * (1.0 / std::sqrt(static_cast<double>(D)));
-    kp = kp.view({B, Tk, H, D}).transpose(1, 2);
-    vp = vp.view({B, Tk, H, D}).transpose(1, 2);
-    at::Tensor weights = at::softmax(at::matmul(qp, kp.transpose(-2, -1)), -1);
-    at::Tensor out = at::matmul(weights, vp).transpose(1, 2).reshape({B, Tq, C});
-    return at::linear(out, a.outWeight, a.outBias);
+    qp = (qp.view({B, Tq, H, D}).transpose(1, 2) * (1.0 / std::sqrt(static_cast<double>(D)))).contiguous();
+    at::Tensor kt = kp.view({B, Tk, H, D}).permute({0, 2, 3, 1}).contiguous();  // (B, H, D, Tk)
+    vp = vp.view({B, Tk, H, D}).transpose(1, 2).contiguous();                   // (B, H, Tk, D)
+    // Query rows in blocks, so the full (H, Tq, Tk) score matrix, hundreds of MB for a 7.8 s
+    // segment (more with batched segments), is never allocated at once.
+    const int64_t rows = std::max<int64_t>(16, kScoreBlockElements / std::max<int64_t>(1, B * H * Tk));
+    at::Tensor out = at::empty({B, Tq, H, D}, q.options());
+    for (int64_t start = 0; start < Tq; start += rows) {
+        const int64_t end = std::min(Tq, start + rows);
+        at::Tensor scores = at::matmul(qp.slice(2, start, end), kt);
+        at::Tensor weights = at::softmax(scores, -1);
+        out.slice(1, start, end).copy_(at::matmul(weights, vp).transpose(1, 2));
+    }
+    return at::linear(out.view({B, Tq, C}), a.outWeight, a.outBias);
 }
 
 at::Tensor CrossTransformer::layerForward(const Layer& l, const at::Tensor& x, const at::Tensor& kv) const {

@@ -4,6 +4,7 @@
 //   music-split-engine-run --model A.th [--model B.th ...] [--weights "1,0,0,0;0,1,0,0;..."]
 //       [--bag-segment S] [--segment S] [--overlap F] [--shifts N] [--device D] [--precision P]
 //       [--threads N] [--batch N] [--forward] [--compare REF.npy [--tolerance T]] IN.npy OUT.npy
+//   music-split-engine-run --config htdemucs --seconds 30 [options]   (random weights, timing)
 #include <chrono>
 #include <cstdlib>
 #include <iostream>
@@ -14,6 +15,7 @@
 #include "core/engine/apply.h"
 #include "core/engine/device.h"
 #include "core/engine/error.h"
+#include "core/engine/model_configs.h"
 #include "core/engine/model_loader.h"
 #include "core/engine/npy.h"
 
@@ -38,7 +40,8 @@ std::vector<std::vector<double>> parseWeights(const std::string& text) {
 int usage() {
     std::cerr << "usage: music-split-engine-run --model FILE.th [--model ...] [--weights W] [--bag-segment S]\n"
                  "  [--segment S] [--overlap F] [--shifts N] [--seed N] [--device D] [--precision P] [--threads N]\n"
-                 "  [--batch N] [--forward] [--compare REF.npy] [--tolerance T] IN.npy OUT.npy\n";
+                 "  [--batch N] [--forward] [--compare REF.npy] [--tolerance T] IN.npy OUT.npy\n"
+                 "   or: music-split-engine-run --config htdemucs|htdemucs_6s --seconds N [options]\n";
     return 2;
 }
 
@@ -50,7 +53,8 @@ int main(int argc, char** argv) {
     std::optional<Segment> bagSegment;
     ApplyOptions opt;
     opt.shifts = 0;
-    std::string device = "auto", precision = "float32", compare;
+    std::string device = "auto", precision = "float32", compare, config;
+    double seconds = 0;
     int threads = 0;
     bool forwardOnly = false;
     double tolerance = 1e-4;
@@ -62,6 +66,8 @@ int main(int argc, char** argv) {
                 return argv[++i];
             };
             if (a == "--model") models.push_back(next());
+            else if (a == "--config") config = next();
+            else if (a == "--seconds") seconds = std::stod(next());
             else if (a == "--weights") weights = parseWeights(next());
             else if (a == "--bag-segment") bagSegment = Segment::fromSeconds(std::stod(next()));
             else if (a == "--segment") opt.segment = std::stod(next());
@@ -79,15 +85,19 @@ int main(int argc, char** argv) {
             else if (!a.empty() && a[0] == '-') throw Error("unknown option " + a);
             else positional.push_back(a);
         }
-        if (models.empty() || positional.size() != 2) return usage();
+        const bool random = !config.empty();
+        if (random ? seconds <= 0 : (models.empty() || positional.size() != 2)) return usage();
 
         setThreads(threads);
         const at::Device dev = parseDevice(device);
         const at::ScalarType dtype = parsePrecision(precision, dev);
         std::vector<std::shared_ptr<Model>> loaded;
-        for (const auto& m : models) loaded.push_back(loadModel(m, at::TensorOptions().device(dev).dtype(dtype)));
+        const auto options = at::TensorOptions().device(dev).dtype(dtype);
+        for (const auto& m : models) loaded.push_back(loadModel(m, options));
+        if (random) loaded.push_back(buildRandomModel(config, options).model);
         Bag bag(loaded, weights, bagSegment);
-        at::Tensor mix = readNpy(positional[0]);
+        at::Tensor mix = random ? at::randn({2, static_cast<int64_t>(seconds * double(bag.samplerate()))}) * 0.1
+                                : readNpy(positional[0]);
 
         const auto start = std::chrono::steady_clock::now();
         at::Tensor out;
@@ -102,7 +112,7 @@ int main(int argc, char** argv) {
             out = separate(bag, mix, opt);
         }
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        writeNpy(positional[1], out);
+        if (!random) writeNpy(positional[1], out);
         std::cout << "device " << deviceDescription(dev) << ", " << seconds << " s for "
                   << double(mix.size(-1)) / double(bag.samplerate()) << " s of audio\n";
         if (!compare.empty()) {

@@ -1,0 +1,77 @@
+#include "core/engine/model_configs.h"
+
+#include "core/engine/error.h"
+#include "core/engine/htdemucs.h"
+#include "core/engine/kwargs.h"
+#include "core/engine/params.h"
+
+namespace msplit::engine {
+namespace {
+
+PyRef key(const std::string& k) {
+    auto v = std::make_shared<PyValue>(PyValue::Type::String);
+    v->text = k;
+    return v;
+}
+
+PyRef integer(int64_t i) {
+    auto v = std::make_shared<PyValue>(PyValue::Type::Int);
+    v->integer = i;
+    return v;
+}
+
+PyRef names(const std::vector<std::string>& items) {
+    auto v = std::make_shared<PyValue>(PyValue::Type::List);
+    for (const auto& s : items) v->items.push_back(key(s));
+    return v;
+}
+
+PyRef fraction(int64_t n, int64_t d) {
+    auto v = std::make_shared<PyValue>(PyValue::Type::Fraction);
+    v->integer = n;
+    v->denominator = d;
+    return v;
+}
+
+// The released htdemucs: the training config's model section as the ONNX export reveals it
+// (dconv_mode 3, bottom_channels 512, 5 transformer layers, 39/5 s segments).
+PyRef htdemucsKwargs(const std::vector<std::string>& sources) {
+    auto d = std::make_shared<PyValue>(PyValue::Type::Dict);
+    auto set = [&](const std::string& k, PyRef v) { d->entries.emplace_back(key(k), std::move(v)); };
+    set("sources", names(sources));
+    set("audio_channels", integer(2));
+    set("samplerate", integer(44100));
+    set("segment", fraction(39, 5));
+    set("channels", integer(48));
+    set("depth", integer(4));
+    set("dconv_mode", integer(3));
+    set("bottom_channels", integer(512));
+    set("t_layers", integer(5));
+    set("t_heads", integer(8));
+    return d;
+}
+
+}  // namespace
+
+std::vector<std::string> officialConfigNames() { return {"htdemucs", "htdemucs_6s"}; }
+
+RandomModel buildRandomModel(const std::string& config, const at::TensorOptions& options, uint64_t seed) {
+    PyRef kwargs;
+    if (config == "htdemucs") {
+        kwargs = htdemucsKwargs({"drums", "bass", "other", "vocals"});
+    } else if (config == "htdemucs_6s") {
+        kwargs = htdemucsKwargs({"drums", "bass", "other", "vocals", "guitar", "piano"});
+    } else {
+        std::string known;
+        for (const auto& n : officialConfigNames()) known += (known.empty() ? "" : ", ") + n;
+        throw Error("unknown model configuration '" + config + "' (known: " + known + ")");
+    }
+    Kwargs kw(*kwargs);
+    Params params = Params::random(options, seed);
+    RandomModel out;
+    out.model = std::make_shared<HTDemucs>(kw, params);
+    out.parameters = params.usedElements();
+    return out;
+}
+
+}  // namespace msplit::engine

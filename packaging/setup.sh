@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# One command for each way in:
+#   packaging/setup.sh run    install what is missing, build, start the app
+#   packaging/setup.sh test   install what is missing, build, run every test
+#   packaging/setup.sh build  install what is missing and build
+# BUILD_DIR (default: build) and JOBS (default: all cores) can be set in the environment.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mode=${1:-run}
+shift || true
+BUILD_DIR=${BUILD_DIR:-build}
+JOBS=${JOBS:-$(nproc)}
+
+bash packaging/install-deps.sh
+cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build "$BUILD_DIR" -j "$JOBS"
+
+case "$mode" in
+  build) ;;
+  run)
+    exec "$BUILD_DIR/app/music-split" "$@" ;;
+  test)
+    cd "$BUILD_DIR"
+    # Tests run without a display; the engine's tests use all cores themselves, so one at a time.
+    QT_QPA_PLATFORM=offscreen ctest --output-on-failure --timeout 900 "$@" ;;
+  *)
+    echo "usage: $0 run|test|build" >&2; exit 2 ;;
+esac
