@@ -19,7 +19,8 @@ Bag::Bag(std::vector<std::shared_ptr<Model>> models, std::vector<std::vector<dou
         if (m->sources() != first.sources() || m->samplerate() != first.samplerate() ||
             m->audioChannels() != first.audioChannels())
             throw Error("the models of a bag must have the same sources, sample rate and channels");
-        if (segment && (!m->isTransformer() || segment->seconds <= m->segment().seconds)) m->setSegment(*segment);
+        if (segment && (!m->isTransformer() || segment->seconds <= m->segment().seconds))
+            m->setSegment(*segment);
     }
     const size_t nSources = first.sources().size();
     if (weights_.empty()) weights_.assign(models_.size(), std::vector<double>(nSources, 1.0));
@@ -28,8 +29,10 @@ Bag::Bag(std::vector<std::shared_ptr<Model>> models, std::vector<std::vector<dou
         if (row.size() != nSources) throw Error("a bag needs one weight per source in each row");
     for (size_t k = 0; k < nSources; ++k) {
         double total = 0;
-        for (const auto& row : weights_) total += row[k];
-        if (total == 0) throw Error("the bag's weights for source " + first.sources()[k] + " sum to zero");
+        for (const auto& row : weights_)
+            total += row[k];
+        if (total == 0)
+            throw Error("the bag's weights for source " + first.sources()[k] + " sum to zero");
     }
 }
 
@@ -51,7 +54,9 @@ struct Chunk {
     int64_t length = 0;
 
     static Chunk whole(const at::Tensor& t) { return {t, 0, t.size(-1)}; }
-    Chunk sub(int64_t off, int64_t len) const { return {tensor, offset + off, std::min(length - off, len)}; }
+    Chunk sub(int64_t off, int64_t len) const {
+        return {tensor, offset + off, std::min(length - off, len)};
+    }
     // The chunk centred in `target` samples, taking context from the tensor, zeros past its ends.
     at::Tensor padded(int64_t target) const {
         const int64_t delta = target - length;
@@ -70,7 +75,10 @@ at::Tensor centerTrim(const at::Tensor& t, int64_t length) {
 class Runner {
 public:
     Runner(const ApplyOptions& opt, const ProgressCallback& cb, const CancelToken* cancel)
-        : opt_(opt), callback_(cb), cancel_(cancel), rng_(opt.seed ? opt.seed : std::random_device{}()) {}
+        : opt_(opt),
+          callback_(cb),
+          cancel_(cancel),
+          rng_(opt.seed ? opt.seed : std::random_device{}()) {}
 
     at::Tensor run(const Bag& bag, const at::Tensor& mix) {
         const int64_t length = mix.size(-1);
@@ -80,7 +88,8 @@ public:
             std::vector<int64_t> offsets;
             for (int s = 0; s < opt_.shifts; ++s)
                 offsets.push_back(std::uniform_int_distribution<int64_t>(0, maxShift)(rng_));
-            for (int64_t off : offsets) progress_.total += forwardsFor(*model, length + maxShift - off);
+            for (int64_t off : offsets)
+                progress_.total += forwardsFor(*model, length + maxShift - off);
             if (opt_.shifts == 0) progress_.total += forwardsFor(*model, length);
             shiftOffsets_.push_back(std::move(offsets));
         }
@@ -98,7 +107,8 @@ public:
             }
             estimates = estimates.defined() ? estimates + out : out;
         }
-        for (size_t k = 0; k < totals.size(); ++k) estimates.select(1, static_cast<int64_t>(k)).div_(totals[k]);
+        for (size_t k = 0; k < totals.size(); ++k)
+            estimates.select(1, static_cast<int64_t>(k)).div_(totals[k]);
         return estimates;
     }
 
@@ -112,7 +122,8 @@ private:
         return len;
     }
     int64_t strideFor(const Model& model) const {
-        const auto stride = static_cast<int64_t>((1 - opt_.overlap) * static_cast<double>(segmentLength(model)));
+        const auto stride =
+            static_cast<int64_t>((1 - opt_.overlap) * static_cast<double>(segmentLength(model)));
         if (stride <= 0) throw Error("the overlap leaves no stride between segments");
         return stride;
     }
@@ -122,7 +133,8 @@ private:
         return (length + stride - 1) / stride;
     }
     int64_t validLength(const Model& model, int64_t length) const {
-        if (model.isTransformer() && opt_.segment) return Segment::fromSeconds(*opt_.segment).samples(model.samplerate());
+        if (model.isTransformer() && opt_.segment)
+            return Segment::fromSeconds(*opt_.segment).samples(model.samplerate());
         return model.validLength(length);
     }
 
@@ -140,14 +152,16 @@ private:
         if (cancel_ && cancel_->cancelled()) throw Cancelled();
         const int64_t valid = validLength(model, chunks.front().length);
         std::vector<at::Tensor> inputs;
-        for (const auto& c : chunks) inputs.push_back(c.padded(valid));
+        for (const auto& c : chunks)
+            inputs.push_back(c.padded(valid));
         const at::Tensor& ref = chunks.front().tensor;
         const int64_t B = ref.size(0);
         at::Tensor input = at::cat(inputs, 0).to(model.options());
         at::Tensor out = model.forward(input).to(ref.options());
         std::vector<at::Tensor> outs;
         for (size_t i = 0; i < chunks.size(); ++i)
-            outs.push_back(centerTrim(out.slice(0, int64_t(i) * B, int64_t(i + 1) * B), chunks[i].length));
+            outs.push_back(
+                centerTrim(out.slice(0, int64_t(i) * B, int64_t(i + 1) * B), chunks[i].length));
         progress_.done += static_cast<int64_t>(chunks.size());
         report();
         return outs;
@@ -165,7 +179,8 @@ private:
         at::Tensor out;
         for (int64_t offset : shiftOffsets_[shiftIndex_]) {
             Chunk shifted{paddedMix, offset, length + maxShift - offset};
-            at::Tensor res = opt_.split ? applySplit(model, shifted) : forward(model, {shifted}).front();
+            at::Tensor res =
+                opt_.split ? applySplit(model, shifted) : forward(model, {shifted}).front();
             res = res.slice(-1, maxShift - offset, res.size(-1));
             out = out.defined() ? out + res : res;
         }
@@ -181,7 +196,8 @@ private:
         at::Tensor sumWeight = at::zeros({length}, ref.options());
         // Triangular cross-fade weights, raised to the transition power.
         auto f32 = ref.options();
-        at::Tensor weight = at::cat({at::arange(1, segment / 2 + 1, f32), at::arange(segment - segment / 2, 0, -1, f32)});
+        at::Tensor weight = at::cat(
+            {at::arange(1, segment / 2 + 1, f32), at::arange(segment - segment / 2, 0, -1, f32)});
         weight = at::pow(weight / weight.max(), opt_.transitionPower);
 
         std::vector<Chunk> pending;
@@ -209,7 +225,8 @@ private:
             if (static_cast<int>(pending.size()) >= std::max(1, opt_.batchSize)) flush();
         }
         flush();
-        if (sumWeight.min().item<float>() <= 0) throw Error("internal: a sample got no segment weight");
+        if (sumWeight.min().item<float>() <= 0)
+            throw Error("internal: a sample got no segment weight");
         return out / sumWeight;
     }
 
@@ -225,25 +242,27 @@ private:
 
 }  // namespace
 
-at::Tensor applyBag(const Bag& bag, const at::Tensor& mix, const ApplyOptions& options, const ProgressCallback& progress,
-                    const CancelToken* cancel) {
+at::Tensor applyBag(const Bag& bag, const at::Tensor& mix, const ApplyOptions& options,
+                    const ProgressCallback& progress, const CancelToken* cancel) {
     if (mix.dim() != 3) throw Error("the mix must have shape (batch, channels, samples)");
     if (mix.size(1) != bag.audioChannels())
-        throw Error("the model expects " + std::to_string(bag.audioChannels()) + " channels, the mix has " +
-                    std::to_string(mix.size(1)));
+        throw Error("the model expects " + std::to_string(bag.audioChannels()) +
+                    " channels, the mix has " + std::to_string(mix.size(1)));
     if (mix.size(-1) == 0) throw Error("the mix is empty");
     if (options.shifts < 0) throw Error("shifts must not be negative");
     if (options.overlap < 0 || options.overlap >= 1) throw Error("the overlap must be in [0, 1)");
     if (options.transitionPower < 1) throw Error("the transition power must be at least 1");
     if (options.segment && *options.segment > bag.maxAllowedSegment())
-        throw Error("cannot use a transformer model with a longer segment than it was trained for (maximum " +
-                    std::to_string(bag.maxAllowedSegment()) + " s)");
+        throw Error(
+            "cannot use a transformer model with a longer segment than it was trained for "
+            "(maximum " +
+            std::to_string(bag.maxAllowedSegment()) + " s)");
     at::NoGradGuard noGrad;
     return Runner(options, progress, cancel).run(bag, mix.to(at::kFloat));
 }
 
-at::Tensor separate(const Bag& bag, const at::Tensor& mix, const ApplyOptions& options, const ProgressCallback& progress,
-                    const CancelToken* cancel) {
+at::Tensor separate(const Bag& bag, const at::Tensor& mix, const ApplyOptions& options,
+                    const ProgressCallback& progress, const CancelToken* cancel) {
     if (mix.dim() != 2) throw Error("the mix must have shape (channels, samples)");
     at::Tensor ref = mix.mean(0);
     const at::Tensor mean = ref.mean();

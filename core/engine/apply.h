@@ -47,7 +47,7 @@ private:
 };
 
 struct Progress {
-    int64_t done = 0;       // model forwards finished
+    int64_t done = 0;  // model forwards finished
     int64_t total = 0;
     double elapsedSeconds = 0;
     double etaSeconds = -1;  // unknown until the first forward is done
@@ -56,8 +56,8 @@ struct Progress {
 using ProgressCallback = std::function<void(const Progress&)>;
 
 struct ApplyOptions {
-    int shifts = 1;                 // random offsets up to 0.5 s, averaged
-    bool split = true;              // process in overlapping segments
+    int shifts = 1;     // random offsets up to 0.5 s, averaged
+    bool split = true;  // process in overlapping segments
     double overlap = 0.25;
     double transitionPower = 1.0;
     std::optional<double> segment;  // seconds; default: the models' own

@@ -22,7 +22,8 @@ std::unique_ptr<caffe2::serialize::PyTorchStreamReader> openArchive(const std::s
         // The reader finds the archive's folder prefix itself (`archive/` or anything else).
         return std::make_unique<caffe2::serialize::PyTorchStreamReader>(path);
     } catch (const c10::Error& e) {
-        throw Error(path + " is not a readable checkpoint archive (truncated or corrupt zip): " + e.what_without_backtrace());
+        throw Error(path + " is not a readable checkpoint archive (truncated or corrupt zip): " +
+                    e.what_without_backtrace());
     }
 }
 
@@ -40,11 +41,14 @@ Checkpoint loadCheckpoint(const std::string& path) {
 
     auto readRecord = [&](const std::string& name) {
         try {
-            if (!archive->hasRecord(name)) throw Error(path + ": the archive has no record " + name);
-            if (archive->getRecordOffset(name) > fileSize) throw Error(path + ": record " + name + " lies outside the file");
+            if (!archive->hasRecord(name))
+                throw Error(path + ": the archive has no record " + name);
+            if (archive->getRecordOffset(name) > fileSize)
+                throw Error(path + ": record " + name + " lies outside the file");
             return archive->getRecord(name);
         } catch (const c10::Error& e) {
-            throw Error(path + ": cannot read record " + name + " (" + e.what_without_backtrace() + ")");
+            throw Error(path + ": cannot read record " + name + " (" + e.what_without_backtrace() +
+                        ")");
         }
     };
 
@@ -58,12 +62,14 @@ Checkpoint loadCheckpoint(const std::string& path) {
         const size_t bytes = std::get<1>(record);
         const auto elementSize = static_cast<uint64_t>(c10::elementSize(dtype));
         if (static_cast<uint64_t>(numel) > bytes / elementSize)
-            throw Error(path + ": storage " + key + " holds " + std::to_string(bytes) + " bytes, fewer than the " +
-                        std::to_string(numel) + " elements it claims");
+            throw Error(path + ": storage " + key + " holds " + std::to_string(bytes) +
+                        " bytes, fewer than the " + std::to_string(numel) + " elements it claims");
         // Own the bytes: the record's buffer dies with this scope.
         auto owned = std::make_shared<at::DataPtr>(std::move(std::get<0>(record)));
         void* raw = owned->get();
-        return at::from_blob(raw, {numel}, [owned](void*) mutable { owned.reset(); }, at::TensorOptions().dtype(dtype));
+        return at::from_blob(
+            raw, {numel}, [owned](void*) mutable { owned.reset(); },
+            at::TensorOptions().dtype(dtype));
     };
 
     PyRef root;
@@ -74,7 +80,9 @@ Checkpoint loadCheckpoint(const std::string& path) {
     } catch (const c10::Error& e) {
         throw Error(path + ": " + e.what_without_backtrace());
     }
-    if (root->type != PyValue::Type::Dict) throw Error(path + ": the checkpoint is not a Demucs package (top level is a " + root->typeName() + ")");
+    if (root->type != PyValue::Type::Dict)
+        throw Error(path + ": the checkpoint is not a Demucs package (top level is a " +
+                    root->typeName() + ")");
 
     Checkpoint ck;
     ck.klass = dictString(*root, "klass");
@@ -86,19 +94,25 @@ Checkpoint loadCheckpoint(const std::string& path) {
     if (ck.klass.empty()) throw Error(path + ": not a Demucs package (no model class)");
     ck.args = field("args");
     ck.kwargs = field("kwargs");
-    if (ck.kwargs->type != PyValue::Type::Dict) throw Error(path + ": model arguments are not a dict");
+    if (ck.kwargs->type != PyValue::Type::Dict)
+        throw Error(path + ": model arguments are not a dict");
     const PyValue* training = root->find("training_args");
-    ck.trainingArgs = training ? std::make_shared<PyValue>(*training) : std::make_shared<PyValue>(PyValue::Type::None);
+    ck.trainingArgs = training ? std::make_shared<PyValue>(*training)
+                               : std::make_shared<PyValue>(PyValue::Type::None);
 
     const PyValue* state = root->find("state");
-    if (!state || state->type != PyValue::Type::Dict) throw Error(path + ": no model state in the checkpoint");
+    if (!state || state->type != PyValue::Type::Dict)
+        throw Error(path + ": no model state in the checkpoint");
     if (state->find("__quantized"))
-        throw Error(path + ": quantized models (DiffQ) are not supported; use the non-quantized version");
+        throw Error(path +
+                    ": quantized models (DiffQ) are not supported; use the non-quantized version");
     for (const auto& [k, v] : state->entries) {
         if (k->type != PyValue::Type::String || v->type != PyValue::Type::Tensor)
-            throw Error(path + ": unexpected entry in the model state (" + k->typeName() + " -> " + v->typeName() + ")");
+            throw Error(path + ": unexpected entry in the model state (" + k->typeName() + " -> " +
+                        v->typeName() + ")");
         at::Tensor t = v->tensor;
-        ck.state[k->text] = t.is_floating_point() ? t.to(at::kFloat).contiguous().clone() : t.contiguous().clone();
+        ck.state[k->text] =
+            t.is_floating_point() ? t.to(at::kFloat).contiguous().clone() : t.contiguous().clone();
     }
     return ck;
 }

@@ -11,10 +11,10 @@
 namespace msplit::engine {
 
 struct Checkpoint {
-    std::string klass;                      // e.g. "demucs.htdemucs.HTDemucs" (a name, never resolved)
-    PyRef args;                             // tuple
-    PyRef kwargs;                           // dict
-    PyRef trainingArgs;                     // may be None
+    std::string klass;   // e.g. "demucs.htdemucs.HTDemucs" (a name, never resolved)
+    PyRef args;          // tuple
+    PyRef kwargs;        // dict
+    PyRef trainingArgs;  // may be None
     std::map<std::string, at::Tensor> state;  // floating tensors upcast to float32
 };
 

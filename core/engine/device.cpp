@@ -9,13 +9,18 @@
 
 namespace msplit::engine {
 
-bool cudaAvailable() { return torch::cuda::is_available(); }
+bool cudaAvailable() {
+    return torch::cuda::is_available();
+}
 
 at::Device parseDevice(const std::string& name) {
-    if (name == "auto" || name.empty()) return cudaAvailable() ? at::Device(at::kCUDA, 0) : at::Device(at::kCPU);
+    if (name == "auto" || name.empty())
+        return cudaAvailable() ? at::Device(at::kCUDA, 0) : at::Device(at::kCPU);
     if (name == "cpu") return at::Device(at::kCPU);
     if (name.rfind("cuda", 0) == 0) {
-        if (!cudaAvailable()) throw Error("device " + name + " requested but CUDA is not available in this build or machine");
+        if (!cudaAvailable())
+            throw Error("device " + name +
+                        " requested but CUDA is not available in this build or machine");
         try {
             at::Device d(name);
             if (d.has_index() && d.index() >= static_cast<int>(torch::cuda::device_count()))
@@ -41,10 +46,14 @@ void setThreads(int n) {
 at::ScalarType parsePrecision(const std::string& name, const at::Device& device) {
     if (name.empty() || name == "float32" || name == "fp32") return at::kFloat;
     at::ScalarType t;
-    if (name == "float16" || name == "fp16") t = at::kHalf;
-    else if (name == "bfloat16" || name == "bf16") t = at::kBFloat16;
-    else throw Error("unknown precision '" + name + "' (use float32, float16 or bfloat16)");
-    if (!device.is_cuda()) throw Error("reduced precision (" + name + ") is only available on CUDA");
+    if (name == "float16" || name == "fp16")
+        t = at::kHalf;
+    else if (name == "bfloat16" || name == "bf16")
+        t = at::kBFloat16;
+    else
+        throw Error("unknown precision '" + name + "' (use float32, float16 or bfloat16)");
+    if (!device.is_cuda())
+        throw Error("reduced precision (" + name + ") is only available on CUDA");
     return t;
 }
 

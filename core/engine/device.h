@@ -6,7 +6,8 @@
 
 namespace msplit::engine {
 
-// "auto" (CUDA when available), "cpu", "cuda" or "cuda:N". Throws Error for unknown or absent devices.
+// "auto" (CUDA when available), "cpu", "cuda" or "cuda:N". Throws Error for unknown or absent
+// devices.
 at::Device parseDevice(const std::string& name);
 // A human-readable name: "CPU (8 threads)" or the GPU's name.
 std::string deviceDescription(const at::Device& device);

@@ -20,7 +20,8 @@ HTDemucs::HTDemucs(Kwargs& kw, Params& p) {
     hop_ = nfft_ / 4;
     if (!kw.boolean("cac", true))
         throw Error("HTDemucs without complex-as-channels (Wiener filtering) is not supported");
-    if (kw.integer("wiener_iters", 0) != kw.integer("end_iters", 0)) throw Error("invalid model: wiener_iters != end_iters");
+    if (kw.integer("wiener_iters", 0) != kw.integer("end_iters", 0))
+        throw Error("invalid model: wiener_iters != end_iters");
     depth_ = kw.integer("depth", 4);
     const bool rewrite = kw.boolean("rewrite", true);
     if (!kw.reals("multi_freqs").empty()) throw Error("HTDemucs with multi_freqs is not supported");
@@ -60,9 +61,13 @@ HTDemucs::HTDemucs(Kwargs& kw, Params& p) {
     t.capeMeanNormalize = kw.boolean("t_cape_mean_normalize", true);
     t.crossFirst = kw.boolean("t_cross_first", false);
     if (kw.integer("t_sin_random_shift", 0) != 0)
-        throw Error("HTDemucs with a random positional shift (t_sin_random_shift) is a training feature; not supported");
+        throw Error(
+            "HTDemucs with a random positional shift (t_sin_random_shift) is a training feature; "
+            "not supported");
     if (kw.boolean("t_sparse_self_attn", false) || kw.boolean("t_sparse_cross_attn", false))
-        throw Error("HTDemucs with sparse attention (t_sparse_self_attn / t_sparse_cross_attn) is not supported");
+        throw Error(
+            "HTDemucs with sparse attention (t_sparse_self_attn / t_sparse_cross_attn) is not "
+            "supported");
 
     // Layer layout, as htdemucs.py builds it. Decoders are stored innermost first.
     int64_t timeLayers = 0;
@@ -124,14 +129,16 @@ HTDemucs::HTDemucs(Kwargs& kw, Params& p) {
         dec.dconv = dconvMode & 2;
         dec.last = index == 0;
         dec.context = context;
-        decoders.emplace_back(p, "decoder." + std::to_string(depth_ - 1 - index), choutZ, chinZ, dec);
+        decoders.emplace_back(p, "decoder." + std::to_string(depth_ - 1 - index), choutZ, chinZ,
+                              dec);
         if (freq) {
             HLayerOptions tdec = kwt;
             tdec.dconv = dconvMode & 2;
             tdec.empty = lastFreq;
             tdec.last = index == 0;
             tdec.context = context;
-            tdecoders.emplace_back(p, "tdecoder." + std::to_string(timeLayers - 1 - index), chout, chin, tdec);
+            tdecoders.emplace_back(p, "tdecoder." + std::to_string(timeLayers - 1 - index), chout,
+                                   chin, tdec);
         }
         chin = chout;
         chinZ = choutZ;
@@ -143,15 +150,21 @@ HTDemucs::HTDemucs(Kwargs& kw, Params& p) {
             freqEmbScale_ = freqEmb;
         }
     }
-    decoder_.assign(std::make_move_iterator(decoders.rbegin()), std::make_move_iterator(decoders.rend()));
-    tdecoder_.assign(std::make_move_iterator(tdecoders.rbegin()), std::make_move_iterator(tdecoders.rend()));
+    decoder_.assign(std::make_move_iterator(decoders.rbegin()),
+                    std::make_move_iterator(decoders.rend()));
+    tdecoder_.assign(std::make_move_iterator(tdecoders.rbegin()),
+                     std::make_move_iterator(tdecoders.rend()));
 
-    int64_t transformerChannels = static_cast<int64_t>(static_cast<double>(channels) * std::pow(growth, depth_ - 1));
+    int64_t transformerChannels =
+        static_cast<int64_t>(static_cast<double>(channels) * std::pow(growth, depth_ - 1));
     if (bottomChannels_) {
         upsampler_ = Conv::conv1d(p, "channel_upsampler", transformerChannels, bottomChannels_, 1);
-        downsampler_ = Conv::conv1d(p, "channel_downsampler", bottomChannels_, transformerChannels, 1);
-        upsamplerT_ = Conv::conv1d(p, "channel_upsampler_t", transformerChannels, bottomChannels_, 1);
-        downsamplerT_ = Conv::conv1d(p, "channel_downsampler_t", bottomChannels_, transformerChannels, 1);
+        downsampler_ =
+            Conv::conv1d(p, "channel_downsampler", bottomChannels_, transformerChannels, 1);
+        upsamplerT_ =
+            Conv::conv1d(p, "channel_upsampler_t", transformerChannels, bottomChannels_, 1);
+        downsamplerT_ =
+            Conv::conv1d(p, "channel_downsampler_t", bottomChannels_, transformerChannels, 1);
         transformerChannels = bottomChannels_;
     }
     if (tLayers > 0) {
@@ -165,7 +178,8 @@ int64_t HTDemucs::validLength(int64_t length) const {
     if (!useTrainSegment_) return length;
     const int64_t training = segment_.samples(samplerate_);
     if (training < length)
-        throw Error("a chunk of " + std::to_string(length) + " samples is longer than the model's training segment (" +
+        throw Error("a chunk of " + std::to_string(length) +
+                    " samples is longer than the model's training segment (" +
                     std::to_string(training) + ")");
     return training;
 }
@@ -225,8 +239,10 @@ at::Tensor HTDemucs::forward(const at::Tensor& input) const {
         if (idx < tencoder_.size()) {
             lengthsT.push_back(xt.size(-1));
             xt = tencoder_[idx](xt);
-            if (!tencoder_[idx].empty()) savedT.push_back(xt);
-            else inject = xt;
+            if (!tencoder_[idx].empty())
+                savedT.push_back(xt);
+            else
+                inject = xt;
         }
         x = encoder_[idx](x, inject);
         if (idx == 0 && freqEmb_.defined()) {
@@ -259,7 +275,8 @@ at::Tensor HTDemucs::forward(const at::Tensor& input) const {
             const int64_t lengthT = lengthsT.back();
             lengthsT.pop_back();
             if (tdec.empty()) {
-                if (pre.size(2) != 1) throw Error("internal: frequency branch did not reach one bin");
+                if (pre.size(2) != 1)
+                    throw Error("internal: frequency branch did not reach one bin");
                 xt = tdec(pre.select(2, 0), {}, lengthT).first;
             } else {
                 at::Tensor skipT = savedT.back();
@@ -272,7 +289,8 @@ at::Tensor HTDemucs::forward(const at::Tensor& input) const {
     const auto S = static_cast<int64_t>(sources_.size());
     x = x.view({B, S, -1, Fq, T}) * std.unsqueeze(1) + mean.unsqueeze(1);
     // Back to complex: (B, S, C, 2, F, T) -> (B, S, C, F, T, 2)
-    at::Tensor zout = at::view_as_complex(x.view({B, S, -1, 2, Fq, T}).permute({0, 1, 2, 4, 5, 3}).contiguous());
+    at::Tensor zout =
+        at::view_as_complex(x.view({B, S, -1, 2, Fq, T}).permute({0, 1, 2, 4, 5, 3}).contiguous());
     at::Tensor out = ispec(zout, outLength);
     xt = xt.view({B, S, -1, outLength}) * stdT.unsqueeze(1) + meanT.unsqueeze(1);
     out = xt + out;

@@ -10,7 +10,9 @@ const PyValue* Kwargs::get(const std::string& key) {
     return v && !v->isNone() ? v : nullptr;
 }
 
-bool Kwargs::isNoneOrMissing(const std::string& key) { return get(key) == nullptr; }
+bool Kwargs::isNoneOrMissing(const std::string& key) {
+    return get(key) == nullptr;
+}
 
 int64_t Kwargs::integer(const std::string& key, int64_t fallback) {
     const PyValue* v = get(key);
@@ -38,7 +40,8 @@ std::vector<double> Kwargs::reals(const std::string& key) {
     if (!v) return out;
     if (v->type != PyValue::Type::List && v->type != PyValue::Type::Tuple)
         throw Error("model argument " + key + ": expected a list, found " + v->typeName());
-    for (const auto& item : v->items) out.push_back(item->toDouble("model argument " + key));
+    for (const auto& item : v->items)
+        out.push_back(item->toDouble("model argument " + key));
     return out;
 }
 
@@ -47,14 +50,16 @@ std::vector<std::string> Kwargs::strings(const std::string& key) {
     const PyValue* v = get(key);
     if (!v || (v->type != PyValue::Type::List && v->type != PyValue::Type::Tuple))
         throw Error("model argument " + key + ": expected a list of names");
-    for (const auto& item : v->items) out.push_back(item->toString("model argument " + key));
+    for (const auto& item : v->items)
+        out.push_back(item->toString("model argument " + key));
     return out;
 }
 
 Segment Kwargs::segment(const std::string& key, double fallback) {
     const PyValue* v = get(key);
     if (!v) return Segment::fromSeconds(fallback);
-    if (v->type == PyValue::Type::Fraction) return Segment::fromFraction(v->integer, v->denominator);
+    if (v->type == PyValue::Type::Fraction)
+        return Segment::fromFraction(v->integer, v->denominator);
     if (v->type == PyValue::Type::Int) return Segment::fromFraction(v->integer, 1);
     return Segment::fromSeconds(v->toDouble("model argument " + key));
 }

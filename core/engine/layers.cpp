@@ -11,7 +11,8 @@ namespace {
 // A transposed convolution along one axis whose kernel is a multiple of its stride, as one matrix
 // product and a few shifted additions. LibTorch's CPU transposed convolution (im2col + col2im) is
 // several times slower for these shapes.
-at::Tensor convTransposeByMatmul(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias, int64_t stride) {
+at::Tensor convTransposeByMatmul(const at::Tensor& x, const at::Tensor& weight,
+                                 const at::Tensor& bias, int64_t stride) {
     const bool twoD = x.dim() == 4;
     const int64_t B = x.size(0), cin = x.size(1), F = x.size(2), T = twoD ? x.size(3) : 1;
     const int64_t cout = weight.size(1), K = weight.size(2), r = K / stride;
@@ -19,7 +20,8 @@ at::Tensor convTransposeByMatmul(const at::Tensor& x, const at::Tensor& weight, 
     at::Tensor cols = at::matmul(weight.reshape({cin, cout * K}).t(), x.reshape({B, cin, F * T}));
     cols = cols.view({B, cout, r, stride, F, T});
     at::Tensor out = at::zeros({B, cout, F - 1 + r, stride, T}, x.options());
-    for (int64_t j = 0; j < r; ++j) out.slice(2, j, j + F).add_(cols.select(2, j).permute({0, 1, 3, 2, 4}));
+    for (int64_t j = 0; j < r; ++j)
+        out.slice(2, j, j + F).add_(cols.select(2, j).permute({0, 1, 3, 2, 4}));
     out = out.view({B, cout, (F - 1 + r) * stride, T}).add_(bias.view({1, cout, 1, 1}));
     return twoD ? out : out.squeeze(-1);
 }
@@ -30,15 +32,17 @@ at::Tensor Conv::operator()(const at::Tensor& x) const {
     const bool twoD = weight.dim() == 4;
     if (transposed) {
         const bool oneAxis = !twoD || (weight.size(3) == 1 && stride[1] == 1);
-        if (oneAxis && weight.size(2) % stride[0] == 0) return convTransposeByMatmul(x, weight, bias, stride[0]);
-        return twoD ? at::conv_transpose2d(x, weight, bias, stride) : at::conv_transpose1d(x, weight, bias, stride);
+        if (oneAxis && weight.size(2) % stride[0] == 0)
+            return convTransposeByMatmul(x, weight, bias, stride[0]);
+        return twoD ? at::conv_transpose2d(x, weight, bias, stride)
+                    : at::conv_transpose1d(x, weight, bias, stride);
     }
     return twoD ? at::conv2d(x, weight, bias, stride, padding, dilation)
                 : at::conv1d(x, weight, bias, stride, padding, dilation);
 }
 
-Conv Conv::conv1d(Params& p, const std::string& name, int64_t cin, int64_t cout, int64_t k, int64_t stride,
-                  int64_t padding, int64_t dilation) {
+Conv Conv::conv1d(Params& p, const std::string& name, int64_t cin, int64_t cout, int64_t k,
+                  int64_t stride, int64_t padding, int64_t dilation) {
     Conv c;
     c.weight = p.get(name + ".weight", {cout, cin, k});
     c.bias = p.get(name + ".bias", {cout});
@@ -48,8 +52,9 @@ Conv Conv::conv1d(Params& p, const std::string& name, int64_t cin, int64_t cout,
     return c;
 }
 
-Conv Conv::conv2d(Params& p, const std::string& name, int64_t cin, int64_t cout, std::vector<int64_t> kernel,
-                  std::vector<int64_t> stride, std::vector<int64_t> padding) {
+Conv Conv::conv2d(Params& p, const std::string& name, int64_t cin, int64_t cout,
+                  std::vector<int64_t> kernel, std::vector<int64_t> stride,
+                  std::vector<int64_t> padding) {
     Conv c;
     c.weight = p.get(name + ".weight", {cout, cin, kernel[0], kernel[1]});
     c.bias = p.get(name + ".bias", {cout});
@@ -59,7 +64,8 @@ Conv Conv::conv2d(Params& p, const std::string& name, int64_t cin, int64_t cout,
     return c;
 }
 
-Conv Conv::convTr1d(Params& p, const std::string& name, int64_t cin, int64_t cout, int64_t k, int64_t stride) {
+Conv Conv::convTr1d(Params& p, const std::string& name, int64_t cin, int64_t cout, int64_t k,
+                    int64_t stride) {
     Conv c;
     c.weight = p.get(name + ".weight", {cin, cout, k});
     c.bias = p.get(name + ".bias", {cout});
@@ -68,8 +74,8 @@ Conv Conv::convTr1d(Params& p, const std::string& name, int64_t cin, int64_t cou
     return c;
 }
 
-Conv Conv::convTr2d(Params& p, const std::string& name, int64_t cin, int64_t cout, std::vector<int64_t> kernel,
-                    std::vector<int64_t> stride) {
+Conv Conv::convTr2d(Params& p, const std::string& name, int64_t cin, int64_t cout,
+                    std::vector<int64_t> kernel, std::vector<int64_t> stride) {
     Conv c;
     c.weight = p.get(name + ".weight", {cin, cout, kernel[0], kernel[1]});
     c.bias = p.get(name + ".bias", {cout});
@@ -96,7 +102,8 @@ GroupNorm GroupNorm::load(Params& p, const std::string& name, int64_t groups, in
 
 // ---- DConv -----------------------------------------------------------------------------------
 
-DConv::DConv(Params& p, const std::string& name, int64_t channels, const DConvOptions& opt) : gelu_(opt.gelu) {
+DConv::DConv(Params& p, const std::string& name, int64_t channels, const DConvOptions& opt)
+    : gelu_(opt.gelu) {
     if (opt.attn || opt.lstm) throw Error("DConv with attention or LSTM is not supported yet");
     const bool dilate = opt.depth > 0;
     const int depth = std::abs(opt.depth);
@@ -107,7 +114,8 @@ DConv::DConv(Params& p, const std::string& name, int64_t channels, const DConvOp
         const std::string prefix = name + ".layers." + std::to_string(d) + ".";
         Layer layer;
         // nn.Sequential indices: 0 conv, 1 norm, 2 act, 3 conv, 4 norm, 5 glu, 6 scale
-        layer.conv1 = Conv::conv1d(p, prefix + "0", channels, hidden, opt.kernel, 1, padding, dilation);
+        layer.conv1 =
+            Conv::conv1d(p, prefix + "0", channels, hidden, opt.kernel, 1, padding, dilation);
         layer.norm1 = GroupNorm::load(p, prefix + "1", opt.norm ? 1 : 0, hidden);
         layer.conv2 = Conv::conv1d(p, prefix + "3", hidden, 2 * channels, 1);
         layer.norm2 = GroupNorm::load(p, prefix + "4", opt.norm ? 1 : 0, 2 * channels);
@@ -130,7 +138,8 @@ at::Tensor DConv::operator()(at::Tensor x) const {
 
 namespace {
 
-GroupNorm layerNorm(Params& p, const std::string& name, const HLayerOptions& opt, int64_t channels) {
+GroupNorm layerNorm(Params& p, const std::string& name, const HLayerOptions& opt,
+                    int64_t channels) {
     return GroupNorm::load(p, name, opt.norm ? opt.normGroups : 0, channels);
 }
 
@@ -144,7 +153,8 @@ at::Tensor applyDConv(const DConv& dconv, const at::Tensor& y, bool freq) {
 
 }  // namespace
 
-HEncLayer::HEncLayer(Params& p, const std::string& name, int64_t chin, int64_t chout, const HLayerOptions& opt)
+HEncLayer::HEncLayer(Params& p, const std::string& name, int64_t chin, int64_t chout,
+                     const HLayerOptions& opt)
     : opt_(opt), pad_(opt.pad ? opt.kernelSize / 4 : 0) {
     const int64_t k = opt.kernelSize, s = opt.stride, ctx = opt.context;
     if (opt.freq) {
@@ -155,9 +165,10 @@ HEncLayer::HEncLayer(Params& p, const std::string& name, int64_t chin, int64_t c
     if (opt.empty) return;
     norm1_ = layerNorm(p, name + ".norm1", opt, chout);
     if (opt.rewrite) {
-        rewrite_ = opt.freq ? Conv::conv2d(p, name + ".rewrite", chout, 2 * chout, {1 + 2 * ctx, 1 + 2 * ctx}, {1, 1},
-                                           {ctx, ctx})
-                            : Conv::conv1d(p, name + ".rewrite", chout, 2 * chout, 1 + 2 * ctx, 1, ctx);
+        rewrite_ = opt.freq
+                       ? Conv::conv2d(p, name + ".rewrite", chout, 2 * chout,
+                                      {1 + 2 * ctx, 1 + 2 * ctx}, {1, 1}, {ctx, ctx})
+                       : Conv::conv1d(p, name + ".rewrite", chout, 2 * chout, 1 + 2 * ctx, 1, ctx);
         norm2_ = layerNorm(p, name + ".norm2", opt, 2 * chout);
     }
     if (opt.dconv) dconv_ = std::make_unique<DConv>(p, name + ".dconv", chout, opt.dconvOptions);
@@ -172,7 +183,8 @@ at::Tensor HEncLayer::operator()(at::Tensor x, const at::Tensor& inject) const {
     at::Tensor y = conv_(x);
     if (opt_.empty) return y;
     if (inject.defined()) {
-        if (inject.size(-1) != y.size(-1)) throw Error("internal: branch lengths differ at the merge");
+        if (inject.size(-1) != y.size(-1))
+            throw Error("internal: branch lengths differ at the merge");
         y = y + (inject.dim() == 3 && y.dim() == 4 ? inject.unsqueeze(2) : inject);
     }
     y = at::gelu(norm1_(y));
@@ -183,7 +195,8 @@ at::Tensor HEncLayer::operator()(at::Tensor x, const at::Tensor& inject) const {
 
 // ---- HDecLayer -------------------------------------------------------------------------------
 
-HDecLayer::HDecLayer(Params& p, const std::string& name, int64_t chin, int64_t chout, const HLayerOptions& opt)
+HDecLayer::HDecLayer(Params& p, const std::string& name, int64_t chin, int64_t chout,
+                     const HLayerOptions& opt)
     : opt_(opt), pad_(opt.pad ? opt.kernelSize / 4 : 0), chin_(chin) {
     const int64_t k = opt.kernelSize, s = opt.stride, ctx = opt.context;
     convTr_ = opt.freq ? Conv::convTr2d(p, name + ".conv_tr", chin, chout, {k, 1}, {s, 1})
@@ -194,16 +207,19 @@ HDecLayer::HDecLayer(Params& p, const std::string& name, int64_t chin, int64_t c
         if (!opt.freq) {
             rewrite_ = Conv::conv1d(p, name + ".rewrite", chin, 2 * chin, 1 + 2 * ctx, 1, ctx);
         } else if (opt.contextFreq) {
-            rewrite_ = Conv::conv2d(p, name + ".rewrite", chin, 2 * chin, {1 + 2 * ctx, 1 + 2 * ctx}, {1, 1}, {ctx, ctx});
+            rewrite_ = Conv::conv2d(p, name + ".rewrite", chin, 2 * chin,
+                                    {1 + 2 * ctx, 1 + 2 * ctx}, {1, 1}, {ctx, ctx});
         } else {
-            rewrite_ = Conv::conv2d(p, name + ".rewrite", chin, 2 * chin, {1, 1 + 2 * ctx}, {1, 1}, {0, ctx});
+            rewrite_ = Conv::conv2d(p, name + ".rewrite", chin, 2 * chin, {1, 1 + 2 * ctx}, {1, 1},
+                                    {0, ctx});
         }
         norm1_ = layerNorm(p, name + ".norm1", opt, 2 * chin);
     }
     if (opt.dconv) dconv_ = std::make_unique<DConv>(p, name + ".dconv", chin, opt.dconvOptions);
 }
 
-std::pair<at::Tensor, at::Tensor> HDecLayer::operator()(at::Tensor x, const at::Tensor& skip, int64_t length) const {
+std::pair<at::Tensor, at::Tensor> HDecLayer::operator()(at::Tensor x, const at::Tensor& skip,
+                                                        int64_t length) const {
     if (opt_.freq && x.dim() == 3) x = x.view({x.size(0), chin_, -1, x.size(2)});
     at::Tensor y;
     if (!opt_.empty) {

@@ -20,15 +20,17 @@ struct Conv {
     at::Tensor operator()(const at::Tensor& x) const;
 
     // Conv1d(cin, cout, k, stride, padding, dilation)
-    static Conv conv1d(Params& p, const std::string& name, int64_t cin, int64_t cout, int64_t k, int64_t stride = 1,
-                       int64_t padding = 0, int64_t dilation = 1);
+    static Conv conv1d(Params& p, const std::string& name, int64_t cin, int64_t cout, int64_t k,
+                       int64_t stride = 1, int64_t padding = 0, int64_t dilation = 1);
     // Conv2d(cin, cout, [kh, kw], [sh, sw], [ph, pw])
-    static Conv conv2d(Params& p, const std::string& name, int64_t cin, int64_t cout, std::vector<int64_t> kernel,
-                       std::vector<int64_t> stride, std::vector<int64_t> padding);
+    static Conv conv2d(Params& p, const std::string& name, int64_t cin, int64_t cout,
+                       std::vector<int64_t> kernel, std::vector<int64_t> stride,
+                       std::vector<int64_t> padding);
     // ConvTranspose1d / 2d (no padding: the layers crop themselves)
-    static Conv convTr1d(Params& p, const std::string& name, int64_t cin, int64_t cout, int64_t k, int64_t stride);
-    static Conv convTr2d(Params& p, const std::string& name, int64_t cin, int64_t cout, std::vector<int64_t> kernel,
-                         std::vector<int64_t> stride);
+    static Conv convTr1d(Params& p, const std::string& name, int64_t cin, int64_t cout, int64_t k,
+                         int64_t stride);
+    static Conv convTr2d(Params& p, const std::string& name, int64_t cin, int64_t cout,
+                         std::vector<int64_t> kernel, std::vector<int64_t> stride);
 };
 
 // GroupNorm, or the identity when `groups` is 0.
@@ -40,12 +42,12 @@ struct GroupNorm {
 };
 
 struct DConvOptions {
-    int depth = 2;          // negative: no dilation
+    int depth = 2;  // negative: no dilation
     double compress = 4;
     bool norm = true;
     bool gelu = true;
-    bool attn = false;      // LocalState (v3 deep layers)
-    bool lstm = false;      // BLSTM (v3 deep layers)
+    bool attn = false;  // LocalState (v3 deep layers)
+    bool lstm = false;  // BLSTM (v3 deep layers)
     int kernel = 3;
 };
 
@@ -78,15 +80,16 @@ struct HLayerOptions {
     int64_t context = 0;
     bool pad = true;
     bool rewrite = true;
-    bool last = false;          // decoder only: no GELU at the end
-    bool contextFreq = true;    // decoder only
+    bool last = false;        // decoder only: no GELU at the end
+    bool contextFreq = true;  // decoder only
     DConvOptions dconvOptions;
 };
 
 // Encoder layer of either branch (hdemucs.py HEncLayer).
 class HEncLayer {
 public:
-    HEncLayer(Params& p, const std::string& name, int64_t chin, int64_t chout, const HLayerOptions& opt);
+    HEncLayer(Params& p, const std::string& name, int64_t chin, int64_t chout,
+              const HLayerOptions& opt);
     at::Tensor operator()(at::Tensor x, const at::Tensor& inject = {}) const;
     bool empty() const { return opt_.empty; }
 
@@ -102,8 +105,10 @@ private:
 // the input of the final transposed convolution.
 class HDecLayer {
 public:
-    HDecLayer(Params& p, const std::string& name, int64_t chin, int64_t chout, const HLayerOptions& opt);
-    std::pair<at::Tensor, at::Tensor> operator()(at::Tensor x, const at::Tensor& skip, int64_t length) const;
+    HDecLayer(Params& p, const std::string& name, int64_t chin, int64_t chout,
+              const HLayerOptions& opt);
+    std::pair<at::Tensor, at::Tensor> operator()(at::Tensor x, const at::Tensor& skip,
+                                                 int64_t length) const;
     bool empty() const { return opt_.empty; }
 
 private:

@@ -15,9 +15,12 @@ struct Segment {
     int64_t num = 0, den = 0;  // den == 0: not a fraction
 
     static Segment fromSeconds(double s) { return Segment{s, 0, 0}; }
-    static Segment fromFraction(int64_t n, int64_t d) { return Segment{double(n) / double(d), n, d}; }
+    static Segment fromFraction(int64_t n, int64_t d) {
+        return Segment{double(n) / double(d), n, d};
+    }
     int64_t samples(int64_t samplerate) const {
-        return den ? (num * samplerate) / den : static_cast<int64_t>(seconds * static_cast<double>(samplerate));
+        return den ? (num * samplerate) / den
+                   : static_cast<int64_t>(seconds * static_cast<double>(samplerate));
     }
 };
 

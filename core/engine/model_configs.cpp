@@ -22,7 +22,8 @@ PyRef integer(int64_t i) {
 
 PyRef names(const std::vector<std::string>& items) {
     auto v = std::make_shared<PyValue>(PyValue::Type::List);
-    for (const auto& s : items) v->items.push_back(key(s));
+    for (const auto& s : items)
+        v->items.push_back(key(s));
     return v;
 }
 
@@ -37,7 +38,9 @@ PyRef fraction(int64_t n, int64_t d) {
 // (dconv_mode 3, bottom_channels 512, 5 transformer layers, 39/5 s segments).
 PyRef htdemucsKwargs(const std::vector<std::string>& sources) {
     auto d = std::make_shared<PyValue>(PyValue::Type::Dict);
-    auto set = [&](const std::string& k, PyRef v) { d->entries.emplace_back(key(k), std::move(v)); };
+    auto set = [&](const std::string& k, PyRef v) {
+        d->entries.emplace_back(key(k), std::move(v));
+    };
     set("sources", names(sources));
     set("audio_channels", integer(2));
     set("samplerate", integer(44100));
@@ -53,9 +56,12 @@ PyRef htdemucsKwargs(const std::vector<std::string>& sources) {
 
 }  // namespace
 
-std::vector<std::string> officialConfigNames() { return {"htdemucs", "htdemucs_6s"}; }
+std::vector<std::string> officialConfigNames() {
+    return {"htdemucs", "htdemucs_6s"};
+}
 
-RandomModel buildRandomModel(const std::string& config, const at::TensorOptions& options, uint64_t seed) {
+RandomModel buildRandomModel(const std::string& config, const at::TensorOptions& options,
+                             uint64_t seed) {
     PyRef kwargs;
     if (config == "htdemucs") {
         kwargs = htdemucsKwargs({"drums", "bass", "other", "vocals"});
@@ -63,7 +69,8 @@ RandomModel buildRandomModel(const std::string& config, const at::TensorOptions&
         kwargs = htdemucsKwargs({"drums", "bass", "other", "vocals", "guitar", "piano"});
     } else {
         std::string known;
-        for (const auto& n : officialConfigNames()) known += (known.empty() ? "" : ", ") + n;
+        for (const auto& n : officialConfigNames())
+            known += (known.empty() ? "" : ", ") + n;
         throw Error("unknown model configuration '" + config + "' (known: " + known + ")");
     }
     Kwargs kw(*kwargs);

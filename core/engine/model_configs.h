@@ -20,6 +20,7 @@ struct RandomModel {
 };
 
 // Throws Error for an unknown config name.
-RandomModel buildRandomModel(const std::string& config, const at::TensorOptions& options, uint64_t seed = 1);
+RandomModel buildRandomModel(const std::string& config, const at::TensorOptions& options,
+                             uint64_t seed = 1);
 
 }  // namespace msplit::engine

@@ -11,7 +11,8 @@ namespace msplit::engine {
 
 std::shared_ptr<Model> loadModel(const std::string& path, const at::TensorOptions& options) {
     Checkpoint ck = loadCheckpoint(path);
-    if (!ck.args->items.empty()) throw Error(path + ": positional model arguments are not supported");
+    if (!ck.args->items.empty())
+        throw Error(path + ": positional model arguments are not supported");
     Kwargs kwargs(*ck.kwargs);
     Params params(std::move(ck.state), options);
     std::shared_ptr<Model> model;
@@ -31,7 +32,8 @@ std::shared_ptr<Model> loadModel(const std::string& path, const at::TensorOption
     } catch (const c10::Error& e) {
         throw Error(path + ": " + e.what_without_backtrace());
     }
-    for (const auto& key : kwargs.unused()) log(LogLevel::Debug, path + ": ignoring model argument " + key);
+    for (const auto& key : kwargs.unused())
+        log(LogLevel::Debug, path + ": ignoring model argument " + key);
     return model;
 }
 

@@ -11,6 +11,7 @@ namespace msplit::engine {
 
 // Loads `path` (a Demucs .th file) with its weights converted to `options` (device, dtype).
 // Throws Error naming the file and what is wrong with it.
-std::shared_ptr<Model> loadModel(const std::string& path, const at::TensorOptions& options = at::kFloat);
+std::shared_ptr<Model> loadModel(const std::string& path,
+                                 const at::TensorOptions& options = at::kFloat);
 
 }  // namespace msplit::engine

@@ -6,7 +6,7 @@
 
 namespace msplit::engine {
 
-at::Tensor readNpy(const std::string& path);               // throws Error
+at::Tensor readNpy(const std::string& path);                  // throws Error
 void writeNpy(const std::string& path, const at::Tensor& t);  // float32, written atomically
 
 }  // namespace msplit::engine

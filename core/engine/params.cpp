@@ -13,7 +13,8 @@ namespace {
 std::string shapeText(at::IntArrayRef shape) {
     std::ostringstream s;
     s << "(";
-    for (size_t i = 0; i < shape.size(); ++i) s << (i ? ", " : "") << shape[i];
+    for (size_t i = 0; i < shape.size(); ++i)
+        s << (i ? ", " : "") << shape[i];
     s << ")";
     return s.str();
 }
@@ -38,28 +39,33 @@ at::Tensor Params::get(const std::string& name, const std::vector<int64_t>& shap
         at::Tensor t;
         if (shape.size() == 1) {
             const bool isScale = name.size() > 6 && name.compare(name.size() - 6, 6, ".scale") == 0;
-            const bool isWeight = name.size() > 7 && name.compare(name.size() - 7, 7, ".weight") == 0;
+            const bool isWeight =
+                name.size() > 7 && name.compare(name.size() - 7, 7, ".weight") == 0;
             t = isScale ? at::full(shape, 0.1) : isWeight ? at::ones(shape) : at::zeros(shape);
             t = t + 0.01 * at::randn(shape, gen);
         } else {
             int64_t fanIn = 1;
-            for (size_t i = 1; i < shape.size(); ++i) fanIn *= shape[i];
+            for (size_t i = 1; i < shape.size(); ++i)
+                fanIn *= shape[i];
             t = at::randn(shape, gen) / std::sqrt(static_cast<double>(std::max<int64_t>(fanIn, 1)));
         }
         state_[name] = t;
     }
     auto it = state_.find(name);
-    if (it == state_.end()) throw Error("the model has no parameter " + name + " (checkpoint does not match its configuration)");
+    if (it == state_.end())
+        throw Error("the model has no parameter " + name +
+                    " (checkpoint does not match its configuration)");
     if (it->second.sizes() != at::IntArrayRef(shape))
-        throw Error("parameter " + name + " has shape " + shapeText(it->second.sizes()) + ", the configuration implies " +
-                    shapeText(shape));
+        throw Error("parameter " + name + " has shape " + shapeText(it->second.sizes()) +
+                    ", the configuration implies " + shapeText(shape));
     used_.insert(name);
     return it->second.to(options_).contiguous();
 }
 
 int64_t Params::usedElements() const {
     int64_t n = 0;
-    for (const auto& name : used_) n += state_.at(name).numel();
+    for (const auto& name : used_)
+        n += state_.at(name).numel();
     return n;
 }
 
@@ -71,7 +77,8 @@ void Params::checkAllUsed() const {
         if (count++ < 5) unused += (unused.empty() ? "" : ", ") + entry.first;
     }
     if (count)
-        throw Error("the checkpoint has " + std::to_string(count) + " parameters its configuration does not use (" + unused +
+        throw Error("the checkpoint has " + std::to_string(count) +
+                    " parameters its configuration does not use (" + unused +
                     (count > 5 ? ", ..." : "") + ")");
 }
 

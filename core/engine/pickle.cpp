@@ -14,29 +14,46 @@ namespace msplit::engine {
 
 std::string PyValue::typeName() const {
     switch (type) {
-        case Type::None: return "None";
-        case Type::Bool: return "bool";
-        case Type::Int: return "int";
-        case Type::Float: return "float";
-        case Type::String: return "str";
-        case Type::Bytes: return "bytes";
-        case Type::List: return "list";
-        case Type::Tuple: return "tuple";
-        case Type::Dict: return "dict";
-        case Type::Fraction: return "Fraction";
-        case Type::Tensor: return "tensor";
-        case Type::Global: return "reference to " + text;
+        case Type::None:
+            return "None";
+        case Type::Bool:
+            return "bool";
+        case Type::Int:
+            return "int";
+        case Type::Float:
+            return "float";
+        case Type::String:
+            return "str";
+        case Type::Bytes:
+            return "bytes";
+        case Type::List:
+            return "list";
+        case Type::Tuple:
+            return "tuple";
+        case Type::Dict:
+            return "dict";
+        case Type::Fraction:
+            return "Fraction";
+        case Type::Tensor:
+            return "tensor";
+        case Type::Global:
+            return "reference to " + text;
     }
     return "?";
 }
 
 double PyValue::toDouble(const std::string& what) const {
     switch (type) {
-        case Type::Bool: return boolean ? 1.0 : 0.0;
-        case Type::Int: return static_cast<double>(integer);
-        case Type::Float: return real;
-        case Type::Fraction: return static_cast<double>(integer) / static_cast<double>(denominator);
-        default: throw Error(what + ": expected a number, found " + typeName());
+        case Type::Bool:
+            return boolean ? 1.0 : 0.0;
+        case Type::Int:
+            return static_cast<double>(integer);
+        case Type::Float:
+            return real;
+        case Type::Fraction:
+            return static_cast<double>(integer) / static_cast<double>(denominator);
+        default:
+            throw Error(what + ": expected a number, found " + typeName());
     }
 }
 
@@ -72,7 +89,9 @@ const PyValue* PyValue::find(const std::string& key) const {
 
 namespace {
 
-PyRef make(PyValue::Type t) { return std::make_shared<PyValue>(t); }
+PyRef make(PyValue::Type t) {
+    return std::make_shared<PyValue>(t);
+}
 
 PyRef makeInt(int64_t v) {
     auto p = make(PyValue::Type::Int);
@@ -87,7 +106,8 @@ PyRef makeString(std::string s, PyValue::Type t = PyValue::Type::String) {
 }
 
 bool isContainer(const PyValue& v) {
-    return v.type == PyValue::Type::List || v.type == PyValue::Type::Tuple || v.type == PyValue::Type::Dict;
+    return v.type == PyValue::Type::List || v.type == PyValue::Type::Tuple ||
+           v.type == PyValue::Type::Dict;
 }
 
 at::ScalarType storageDtype(const std::string& name) {
@@ -134,7 +154,8 @@ private:
     uint64_t readLE(size_t n) {
         const auto* p = reinterpret_cast<const uint8_t*>(take(n));
         uint64_t v = 0;
-        for (size_t i = 0; i < n; ++i) v |= static_cast<uint64_t>(p[i]) << (8 * i);
+        for (size_t i = 0; i < n; ++i)
+            v |= static_cast<uint64_t>(p[i]) << (8 * i);
         return v;
     }
     std::string readLine() {
@@ -176,10 +197,12 @@ private:
         if (&v == forbidden) throw Error("malformed pickle: a container that contains itself");
         if (++visits_ > kMaxVisits) throw Error("pickle too complex (too many nested references)");
         if (level > limits_.maxDepth)
-            throw Error("pickle nesting deeper than " + std::to_string(limits_.maxDepth) + " levels");
+            throw Error("pickle nesting deeper than " + std::to_string(limits_.maxDepth) +
+                        " levels");
         if (!isContainer(v)) return 0;
         size_t d = 0;
-        for (const auto& c : v.items) d = std::max(d, depthOf(*c, forbidden, level + 1) + 1);
+        for (const auto& c : v.items)
+            d = std::max(d, depthOf(*c, forbidden, level + 1) + 1);
         for (const auto& [k, c] : v.entries) {
             d = std::max(d, depthOf(*k, forbidden, level + 1) + 1);
             d = std::max(d, depthOf(*c, forbidden, level + 1) + 1);
@@ -191,17 +214,20 @@ private:
     }
     PyRef makeSequence(PyValue::Type t, std::vector<PyRef> items) {
         auto v = make(t);
-        for (const auto& item : items) checkChild(*v, *item);
+        for (const auto& item : items)
+            checkChild(*v, *item);
         v->items = std::move(items);
         return v;
     }
     void append(PyValue& list, PyRef item) {
-        if (list.type != PyValue::Type::List) throw Error("malformed pickle: APPEND to a " + list.typeName());
+        if (list.type != PyValue::Type::List)
+            throw Error("malformed pickle: APPEND to a " + list.typeName());
         checkChild(list, *item);
         list.items.push_back(std::move(item));
     }
     void setItem(PyValue& dict, PyRef key, PyRef value) {
-        if (dict.type != PyValue::Type::Dict) throw Error("malformed pickle: SETITEM on a " + dict.typeName());
+        if (dict.type != PyValue::Type::Dict)
+            throw Error("malformed pickle: SETITEM on a " + dict.typeName());
         checkChild(dict, *key);
         checkChild(dict, *value);
         dict.entries.emplace_back(std::move(key), std::move(value));
@@ -209,12 +235,14 @@ private:
 
     // -- memo
     void memoPut(uint64_t index) {
-        if (memo_.size() >= limits_.maxMemo && !memo_.count(index)) throw Error("pickle memo too large");
+        if (memo_.size() >= limits_.maxMemo && !memo_.count(index))
+            throw Error("pickle memo too large");
         memo_[index] = top();
     }
     PyRef memoGet(uint64_t index) {
         auto it = memo_.find(index);
-        if (it == memo_.end()) throw Error("malformed pickle: unknown memo entry " + std::to_string(index));
+        if (it == memo_.end())
+            throw Error("malformed pickle: unknown memo entry " + std::to_string(index));
         return it->second;
     }
 
@@ -225,13 +253,17 @@ private:
     PyRef reduce(const PyValue& callable, const PyValue& args) {
         if (callable.type != PyValue::Type::Global)
             throw Error("malformed pickle: REDUCE on a " + callable.typeName());
-        if (args.type != PyValue::Type::Tuple) throw Error("malformed pickle: REDUCE arguments are not a tuple");
+        if (args.type != PyValue::Type::Tuple)
+            throw Error("malformed pickle: REDUCE arguments are not a tuple");
         const std::string& f = callable.text;
         const auto& a = args.items;
         if (f == "collections.OrderedDict" && a.empty()) return make(PyValue::Type::Dict);
         if (f == "fractions.Fraction") return fraction(a);
-        if (f == "torch._utils._rebuild_tensor_v2" || f == "torch._utils._rebuild_tensor") return rebuildTensor(a);
-        if (f == "torch._utils._rebuild_parameter" && !a.empty() && a[0]->type == PyValue::Type::Tensor) return a[0];
+        if (f == "torch._utils._rebuild_tensor_v2" || f == "torch._utils._rebuild_tensor")
+            return rebuildTensor(a);
+        if (f == "torch._utils._rebuild_parameter" && !a.empty() &&
+            a[0]->type == PyValue::Type::Tensor)
+            return a[0];
         throw Error("refusing to call " + f + ": a checkpoint may only hold data, not code");
     }
     PyRef fraction(const std::vector<PyRef>& a) {
@@ -257,14 +289,16 @@ private:
         return v;
     }
     PyRef rebuildTensor(const std::vector<PyRef>& a) {
-        if (a.size() < 4 || a[0]->type != PyValue::Type::Tensor || a[1]->type != PyValue::Type::Int ||
-            a[2]->type != PyValue::Type::Tuple || a[3]->type != PyValue::Type::Tuple)
+        if (a.size() < 4 || a[0]->type != PyValue::Type::Tensor ||
+            a[1]->type != PyValue::Type::Int || a[2]->type != PyValue::Type::Tuple ||
+            a[3]->type != PyValue::Type::Tuple)
             throw Error("malformed tensor record in checkpoint");
         const at::Tensor& storage = a[0]->tensor;
         const int64_t offset = a[1]->integer;
         const auto& sizeItems = a[2]->items;
         const auto& strideItems = a[3]->items;
-        if (sizeItems.size() != strideItems.size() || static_cast<int>(sizeItems.size()) > limits_.maxTensorDims)
+        if (sizeItems.size() != strideItems.size() ||
+            static_cast<int>(sizeItems.size()) > limits_.maxTensorDims)
             throw Error("malformed tensor shape in checkpoint");
         std::vector<int64_t> sizes, strides;
         int64_t last = offset;  // highest element index touched
@@ -274,22 +308,27 @@ private:
             int64_t stride = strideItems[i]->toInt("tensor stride");
             if (size < 0 || stride < 0 || size > (int64_t(1) << 40) || stride > (int64_t(1) << 40))
                 throw Error("tensor with an absurd size or stride in checkpoint");
-            if (size == 0) empty = true;
-            else last += (size - 1) * stride;
+            if (size == 0)
+                empty = true;
+            else
+                last += (size - 1) * stride;
             sizes.push_back(size);
             strides.push_back(stride);
         }
         if (offset < 0 || (!empty && last >= storage.numel()))
-            throw Error("tensor larger than its storage in checkpoint (" + std::to_string(last + 1) + " elements needed, " +
+            throw Error("tensor larger than its storage in checkpoint (" +
+                        std::to_string(last + 1) + " elements needed, " +
                         std::to_string(storage.numel()) + " stored)");
         auto v = make(PyValue::Type::Tensor);
-        v->tensor = empty ? at::empty(sizes, storage.options()) : storage.as_strided(sizes, strides, offset);
+        v->tensor = empty ? at::empty(sizes, storage.options())
+                          : storage.as_strided(sizes, strides, offset);
         return v;
     }
     PyRef persistentLoad(const PyValue& pid) {
         // ('storage', <storage type>, key, location, numel)
-        if (pid.type != PyValue::Type::Tuple || pid.items.size() < 5 || pid.items[0]->type != PyValue::Type::String ||
-            pid.items[0]->text != "storage" || pid.items[1]->type != PyValue::Type::Global ||
+        if (pid.type != PyValue::Type::Tuple || pid.items.size() < 5 ||
+            pid.items[0]->type != PyValue::Type::String || pid.items[0]->text != "storage" ||
+            pid.items[1]->type != PyValue::Type::Global ||
             pid.items[2]->type != PyValue::Type::String)
             throw Error("unsupported persistent id in checkpoint");
         const std::string& key = pid.items[2]->text;
@@ -326,20 +365,35 @@ private:
     PyRef longValue(uint64_t nbytes) {
         if (nbytes > 8) throw Error("integer too large in pickle");
         uint64_t raw = nbytes ? readLE(static_cast<size_t>(nbytes)) : 0;
-        if (nbytes && nbytes < 8 && (raw >> (8 * nbytes - 1)) & 1) raw |= ~uint64_t(0) << (8 * nbytes);
+        if (nbytes && nbytes < 8 && (raw >> (8 * nbytes - 1)) & 1)
+            raw |= ~uint64_t(0) << (8 * nbytes);
         return makeInt(static_cast<int64_t>(raw));
     }
 
     void step(uint8_t op, size_t opPos) {
         using T = PyValue::Type;
         switch (op) {
-            case 0x80: take(1); break;                  // PROTO
-            case 0x95: take(8); break;                  // FRAME: framing is only a hint
-            case '(': marks_.push_back(stack_.size()); break;
-            case '0': pop(); break;
-            case '1': popMark(); break;
-            case '2': push(top()); break;
-            case 'N': push(make(T::None)); break;
+            case 0x80:
+                take(1);
+                break;  // PROTO
+            case 0x95:
+                take(8);
+                break;  // FRAME: framing is only a hint
+            case '(':
+                marks_.push_back(stack_.size());
+                break;
+            case '0':
+                pop();
+                break;
+            case '1':
+                popMark();
+                break;
+            case '2':
+                push(top());
+                break;
+            case 'N':
+                push(make(T::None));
+                break;
             case 0x88:
             case 0x89: {
                 auto v = make(T::Bool);
@@ -347,11 +401,21 @@ private:
                 push(v);
                 break;
             }
-            case 'J': push(makeInt(static_cast<int32_t>(readLE(4)))); break;
-            case 'K': push(makeInt(static_cast<int64_t>(readLE(1)))); break;
-            case 'M': push(makeInt(static_cast<int64_t>(readLE(2)))); break;
-            case 0x8a: push(longValue(readLE(1))); break;
-            case 0x8b: push(longValue(readLE(4))); break;
+            case 'J':
+                push(makeInt(static_cast<int32_t>(readLE(4))));
+                break;
+            case 'K':
+                push(makeInt(static_cast<int64_t>(readLE(1))));
+                break;
+            case 'M':
+                push(makeInt(static_cast<int64_t>(readLE(2))));
+                break;
+            case 0x8a:
+                push(longValue(readLE(1)));
+                break;
+            case 0x8b:
+                push(longValue(readLE(4)));
+                break;
             case 'I': {
                 std::string s = readLine();
                 if (s == "00" || s == "01") {
@@ -363,11 +427,14 @@ private:
                 }
                 break;
             }
-            case 'L': push(makeInt(parseInt(readLine()))); break;
+            case 'L':
+                push(makeInt(parseInt(readLine())));
+                break;
             case 'G': {
                 uint64_t bits = 0;
                 const auto* p = reinterpret_cast<const uint8_t*>(take(8));
-                for (int i = 0; i < 8; ++i) bits = (bits << 8) | p[i];
+                for (int i = 0; i < 8; ++i)
+                    bits = (bits << 8) | p[i];
                 auto v = make(T::Float);
                 std::memcpy(&v->real, &bits, 8);
                 push(v);
@@ -379,26 +446,55 @@ private:
                 push(v);
                 break;
             }
-            case 'X': push(makeString(readBytes(readLE(4)))); break;
-            case 0x8c: push(makeString(readBytes(readLE(1)))); break;
-            case 0x8d: push(makeString(readBytes(readLE(8)))); break;
-            case 'V': push(makeString(readLine())); break;  // raw-unicode-escape; ASCII in practice
-            case 'T': push(makeString(readBytes(readLE(4)))); break;
-            case 'U': push(makeString(readBytes(readLE(1)))); break;
-            case 'B': push(makeString(readBytes(readLE(4)), T::Bytes)); break;
-            case 'C': push(makeString(readBytes(readLE(1)), T::Bytes)); break;
-            case 0x8e: push(makeString(readBytes(readLE(8)), T::Bytes)); break;
-            case ')': push(make(T::Tuple)); break;
-            case ']': push(make(T::List)); break;
-            case '}': push(make(T::Dict)); break;
-            case 't': push(makeSequence(T::Tuple, popMark())); break;
-            case 'l': push(makeSequence(T::List, popMark())); break;
+            case 'X':
+                push(makeString(readBytes(readLE(4))));
+                break;
+            case 0x8c:
+                push(makeString(readBytes(readLE(1))));
+                break;
+            case 0x8d:
+                push(makeString(readBytes(readLE(8))));
+                break;
+            case 'V':
+                push(makeString(readLine()));
+                break;  // raw-unicode-escape; ASCII in practice
+            case 'T':
+                push(makeString(readBytes(readLE(4))));
+                break;
+            case 'U':
+                push(makeString(readBytes(readLE(1))));
+                break;
+            case 'B':
+                push(makeString(readBytes(readLE(4)), T::Bytes));
+                break;
+            case 'C':
+                push(makeString(readBytes(readLE(1)), T::Bytes));
+                break;
+            case 0x8e:
+                push(makeString(readBytes(readLE(8)), T::Bytes));
+                break;
+            case ')':
+                push(make(T::Tuple));
+                break;
+            case ']':
+                push(make(T::List));
+                break;
+            case '}':
+                push(make(T::Dict));
+                break;
+            case 't':
+                push(makeSequence(T::Tuple, popMark()));
+                break;
+            case 'l':
+                push(makeSequence(T::List, popMark()));
+                break;
             case 0x85:
             case 0x86:
             case 0x87: {
                 size_t n = op - 0x84u;
                 std::vector<PyRef> items(n);
-                for (size_t i = n; i-- > 0;) items[i] = pop();
+                for (size_t i = n; i-- > 0;)
+                    items[i] = pop();
                 push(makeSequence(T::Tuple, std::move(items)));
                 break;
             }
@@ -406,7 +502,8 @@ private:
                 auto items = popMark();
                 if (items.size() % 2) throw Error("malformed pickle: odd DICT");
                 auto v = make(T::Dict);
-                for (size_t i = 0; i < items.size(); i += 2) setItem(*v, items[i], items[i + 1]);
+                for (size_t i = 0; i < items.size(); i += 2)
+                    setItem(*v, items[i], items[i + 1]);
                 push(v);
                 break;
             }
@@ -418,7 +515,8 @@ private:
             case 'e': {
                 auto items = popMark();
                 PyRef& list = top();
-                for (auto& item : items) append(*list, std::move(item));
+                for (auto& item : items)
+                    append(*list, std::move(item));
                 break;
             }
             case 's': {
@@ -431,16 +529,31 @@ private:
                 auto items = popMark();
                 if (items.size() % 2) throw Error("malformed pickle: odd SETITEMS");
                 PyRef& dict = top();
-                for (size_t i = 0; i < items.size(); i += 2) setItem(*dict, items[i], items[i + 1]);
+                for (size_t i = 0; i < items.size(); i += 2)
+                    setItem(*dict, items[i], items[i + 1]);
                 break;
             }
-            case 'q': memoPut(readLE(1)); break;
-            case 'r': memoPut(readLE(4)); break;
-            case 0x94: memoPut(memo_.size()); break;
-            case 'p': memoPut(static_cast<uint64_t>(parseInt(readLine()))); break;
-            case 'h': push(memoGet(readLE(1))); break;
-            case 'j': push(memoGet(readLE(4))); break;
-            case 'g': push(memoGet(static_cast<uint64_t>(parseInt(readLine())))); break;
+            case 'q':
+                memoPut(readLE(1));
+                break;
+            case 'r':
+                memoPut(readLE(4));
+                break;
+            case 0x94:
+                memoPut(memo_.size());
+                break;
+            case 'p':
+                memoPut(static_cast<uint64_t>(parseInt(readLine())));
+                break;
+            case 'h':
+                push(memoGet(readLE(1)));
+                break;
+            case 'j':
+                push(memoGet(readLE(4)));
+                break;
+            case 'g':
+                push(memoGet(static_cast<uint64_t>(parseInt(readLine()))));
+                break;
             case 'c': {
                 std::string module = readLine();
                 std::string name = readLine();
@@ -472,16 +585,21 @@ private:
                 PyRef state = pop();
                 const PyValue& target = *top();
                 if (target.type != T::Dict && target.type != T::Tensor)
-                    throw Error("refusing to build an object of type " + target.typeName() + " from a checkpoint");
+                    throw Error("refusing to build an object of type " + target.typeName() +
+                                " from a checkpoint");
                 break;
             }
             case 0x81:
             case 0x92:
             case 'o':
-            case 'i': throw Error("refusing to create an object from a checkpoint (pickle opcode NEWOBJ/OBJ/INST)");
+            case 'i':
+                throw Error(
+                    "refusing to create an object from a checkpoint (pickle opcode "
+                    "NEWOBJ/OBJ/INST)");
             default: {
                 std::ostringstream msg;
-                msg << "unsupported pickle opcode 0x" << std::hex << int(op) << std::dec << " at byte " << opPos;
+                msg << "unsupported pickle opcode 0x" << std::hex << int(op) << std::dec
+                    << " at byte " << opPos;
                 throw Error(msg.str());
             }
         }
@@ -502,7 +620,8 @@ private:
 
 }  // namespace
 
-PyRef unpickle(const std::string& data, const StorageLoader& loadStorage, const PickleLimits& limits) {
+PyRef unpickle(const std::string& data, const StorageLoader& loadStorage,
+               const PickleLimits& limits) {
     return Unpickler(data, loadStorage, limits).run();
 }
 

@@ -7,8 +7,9 @@ at::Tensor spectro(const at::Tensor& x, int64_t nfft, int64_t hop) {
     const int64_t length = shape.back();
     at::Tensor flat = x.reshape({-1, length});
     at::Tensor window = at::hann_window(nfft, flat.options());
-    at::Tensor z = at::stft(flat, nfft, hop, nfft, window, /*center=*/true, "reflect", /*normalized=*/true,
-                            /*onesided=*/true, /*return_complex=*/true);
+    at::Tensor z =
+        at::stft(flat, nfft, hop, nfft, window, /*center=*/true, "reflect", /*normalized=*/true,
+                 /*onesided=*/true, /*return_complex=*/true);
     shape.back() = z.size(1);
     shape.push_back(z.size(2));
     return z.view(shape);
@@ -21,7 +22,8 @@ at::Tensor overlapAdd(const at::Tensor& frames, int64_t hop) {
     const int64_t N = frames.size(0), nfft = frames.size(1), F = frames.size(2), r = nfft / hop;
     at::Tensor parts = frames.view({N, r, hop, F});
     at::Tensor out = at::zeros({N, F - 1 + r, hop}, frames.options());
-    for (int64_t j = 0; j < r; ++j) out.slice(1, j, j + F).add_(parts.select(1, j).transpose(1, 2));
+    for (int64_t j = 0; j < r; ++j)
+        out.slice(1, j, j + F).add_(parts.select(1, j).transpose(1, 2));
     return out.view({N, (F - 1 + r) * hop});
 }
 
@@ -32,18 +34,21 @@ at::Tensor ispectro(const at::Tensor& z, int64_t hop, int64_t length) {
     const int64_t freqs = shape[shape.size() - 2], frames = shape.back();
     const int64_t nfft = 2 * freqs - 2;
     at::Tensor flat = z.reshape({-1, freqs, frames});
-    at::Tensor window = at::hann_window(nfft, at::TensorOptions().dtype(at::kFloat).device(z.device()));
+    at::Tensor window =
+        at::hann_window(nfft, at::TensorOptions().dtype(at::kFloat).device(z.device()));
     at::Tensor x;
     if (nfft % hop == 0) {
         // torch.istft's own computation (normalized, centred), with a direct overlap-add instead of
         // its col2im, which is slow on the CPU.
         at::Tensor frameData = at::fft_irfft(flat, nfft, 1, "ortho") * window.view({1, -1, 1});
         at::Tensor y = overlapAdd(frameData, hop);
-        at::Tensor envelope = overlapAdd(window.pow(2).view({1, -1, 1}).expand({1, nfft, frames}).contiguous(), hop);
+        at::Tensor envelope =
+            overlapAdd(window.pow(2).view({1, -1, 1}).expand({1, nfft, frames}).contiguous(), hop);
         const int64_t start = nfft / 2, end = start + length, available = y.size(1);
         const int64_t stop = std::min(end, available);
         at::Tensor env = envelope.slice(1, start, stop);
-        if (env.abs().min().item<float>() < 1e-11f) throw std::runtime_error("istft: window overlap-add is zero");
+        if (env.abs().min().item<float>() < 1e-11f)
+            throw std::runtime_error("istft: window overlap-add is zero");
         x = y.slice(1, start, stop) / env;
         if (end > available) x = at::constant_pad_nd(x, {0, end - available});
     } else {

@@ -11,7 +11,8 @@ namespace {
 // products, small enough to bound the memory of long sequences.
 constexpr int64_t kScoreBlockElements = int64_t(1) << 24;
 
-TokenNorm loadNorm(Params& p, const std::string& name, TokenNorm::Kind kind, int64_t groups, int64_t dim) {
+TokenNorm loadNorm(Params& p, const std::string& name, TokenNorm::Kind kind, int64_t groups,
+                   int64_t dim) {
     TokenNorm n;
     n.kind = kind;
     n.groups = groups;
@@ -32,18 +33,21 @@ at::Tensor sinEmbedding(int64_t length, int64_t dim, double maxPeriod, const at:
 }
 
 // (1, T1 * F, C) two-dimensional embedding in the (t1 fr) token order.
-at::Tensor sin2dEmbedding(int64_t dModel, int64_t height, int64_t width, double maxPeriod, const at::TensorOptions& o) {
+at::Tensor sin2dEmbedding(int64_t dModel, int64_t height, int64_t width, double maxPeriod,
+                          const at::TensorOptions& o) {
     if (dModel % 4) throw Error("transformer dimension must be a multiple of 4");
     auto f32 = o.dtype(at::kFloat);
     at::Tensor pe = at::zeros({dModel, height, width}, f32);
     const int64_t d = dModel / 2;
-    at::Tensor divTerm = at::exp(at::arange(0., static_cast<double>(d), 2., f32) * -(std::log(maxPeriod) / d));
+    at::Tensor divTerm =
+        at::exp(at::arange(0., static_cast<double>(d), 2., f32) * -(std::log(maxPeriod) / d));
     at::Tensor posW = at::arange(0., static_cast<double>(width), f32).unsqueeze(1);
     at::Tensor posH = at::arange(0., static_cast<double>(height), f32).unsqueeze(1);
     pe.slice(0, 0, d, 2).copy_(at::sin(posW * divTerm).t().unsqueeze(1).repeat({1, height, 1}));
     pe.slice(0, 1, d, 2).copy_(at::cos(posW * divTerm).t().unsqueeze(1).repeat({1, height, 1}));
     pe.slice(0, d, dModel, 2).copy_(at::sin(posH * divTerm).t().unsqueeze(2).repeat({1, 1, width}));
-    pe.slice(0, d + 1, dModel, 2).copy_(at::cos(posH * divTerm).t().unsqueeze(2).repeat({1, 1, width}));
+    pe.slice(0, d + 1, dModel, 2)
+        .copy_(at::cos(posH * divTerm).t().unsqueeze(2).repeat({1, 1, width}));
     return pe.permute({2, 1, 0}).reshape({1, width * height, dModel});
 }
 
@@ -51,15 +55,21 @@ at::Tensor sin2dEmbedding(int64_t dModel, int64_t height, int64_t width, double 
 
 at::Tensor TokenNorm::operator()(const at::Tensor& x) const {
     switch (kind) {
-        case Kind::Identity: return x;
-        case Kind::Layer: return at::layer_norm(x, {x.size(-1)}, weight, bias, 1e-5);
-        case Kind::Group: return at::group_norm(x.transpose(1, 2), groups, weight, bias, 1e-5).transpose(1, 2);
+        case Kind::Identity:
+            return x;
+        case Kind::Layer:
+            return at::layer_norm(x, {x.size(-1)}, weight, bias, 1e-5);
+        case Kind::Group:
+            return at::group_norm(x.transpose(1, 2), groups, weight, bias, 1e-5).transpose(1, 2);
     }
     return x;
 }
 
-CrossTransformer::CrossTransformer(Params& p, const std::string& name, const TransformerOptions& opt) : opt_(opt) {
-    if (opt.dim % opt.heads) throw Error("transformer dimension is not a multiple of the number of heads");
+CrossTransformer::CrossTransformer(Params& p, const std::string& name,
+                                   const TransformerOptions& opt)
+    : opt_(opt) {
+    if (opt.dim % opt.heads)
+        throw Error("transformer dimension is not a multiple of the number of heads");
     if (opt.emb != "sin" && opt.emb != "cape" && opt.emb != "scaled")
         throw Error("unknown transformer embedding '" + opt.emb + "'");
     using K = TokenNorm::Kind;
@@ -71,7 +81,9 @@ CrossTransformer::CrossTransformer(Params& p, const std::string& name, const Tra
         normInT_ = loadNorm(p, name + ".norm_in_t", K::Group, opt.normInGroup, opt.dim);
     }
     if (opt.emb == "scaled")
-        positionEmbeddings_ = p.get(name + ".position_embeddings.embedding.weight", {opt.maxPositions, opt.dim}) * 3.0;
+        positionEmbeddings_ =
+            p.get(name + ".position_embeddings.embedding.weight", {opt.maxPositions, opt.dim}) *
+            3.0;
     const int classicParity = opt.crossFirst ? 1 : 0;
     for (int64_t i = 0; i < opt.layers; ++i) {
         const bool cross = i % 2 != classicParity;
@@ -80,8 +92,10 @@ CrossTransformer::CrossTransformer(Params& p, const std::string& name, const Tra
     }
 }
 
-CrossTransformer::Layer CrossTransformer::loadLayer(Params& p, const std::string& name, bool cross) const {
-    const int64_t d = opt_.dim, hidden = static_cast<int64_t>(static_cast<double>(d) * opt_.hiddenScale);
+CrossTransformer::Layer CrossTransformer::loadLayer(Params& p, const std::string& name,
+                                                    bool cross) const {
+    const int64_t d = opt_.dim,
+                  hidden = static_cast<int64_t>(static_cast<double>(d) * opt_.hiddenScale);
     using K = TokenNorm::Kind;
     const K kind = opt_.groupNorm ? K::Group : K::Layer;
     Layer l;
@@ -98,7 +112,8 @@ CrossTransformer::Layer CrossTransformer::loadLayer(Params& p, const std::string
     l.norm1 = loadNorm(p, name + ".norm1", kind, opt_.groupNorm, d);
     l.norm2 = loadNorm(p, name + ".norm2", kind, opt_.groupNorm, d);
     if (cross) l.norm3 = loadNorm(p, name + ".norm3", kind, opt_.groupNorm, d);
-    if (opt_.normFirst && opt_.normOut) l.normOut = loadNorm(p, name + ".norm_out", K::Group, opt_.normOut, d);
+    if (opt_.normFirst && opt_.normOut)
+        l.normOut = loadNorm(p, name + ".norm_out", K::Group, opt_.normOut, d);
     if (opt_.layerScale) {
         l.gamma1 = p.get(name + ".gamma_1.scale", {d});
         l.gamma2 = p.get(name + ".gamma_2.scale", {d});
@@ -106,7 +121,8 @@ CrossTransformer::Layer CrossTransformer::loadLayer(Params& p, const std::string
     return l;
 }
 
-at::Tensor CrossTransformer::attention(const Attention& a, const at::Tensor& q, const at::Tensor& kv) const {
+at::Tensor CrossTransformer::attention(const Attention& a, const at::Tensor& q,
+                                       const at::Tensor& kv) const {
     const int64_t B = q.size(0), Tq = q.size(1), Tk = kv.size(1), C = q.size(2);
     const int64_t H = opt_.heads, D = C / H;
     at::Tensor qp, kp, vp;
@@ -120,12 +136,14 @@ at::Tensor CrossTransformer::attention(const Attention& a, const at::Tensor& q, 
         kp = at::linear(kv, w[1], b[1]);
         vp = at::linear(kv, w[2], b[2]);
     }
-    qp = (qp.view({B, Tq, H, D}).transpose(1, 2) * (1.0 / std::sqrt(static_cast<double>(D)))).contiguous();
+    qp = (qp.view({B, Tq, H, D}).transpose(1, 2) * (1.0 / std::sqrt(static_cast<double>(D))))
+             .contiguous();
     at::Tensor kt = kp.view({B, Tk, H, D}).permute({0, 2, 3, 1}).contiguous();  // (B, H, D, Tk)
     vp = vp.view({B, Tk, H, D}).transpose(1, 2).contiguous();                   // (B, H, Tk, D)
     // Query rows in blocks, so the full (H, Tq, Tk) score matrix, hundreds of MB for a 7.8 s
     // segment (more with batched segments), is never allocated at once.
-    const int64_t rows = std::max<int64_t>(16, kScoreBlockElements / std::max<int64_t>(1, B * H * Tk));
+    const int64_t rows =
+        std::max<int64_t>(16, kScoreBlockElements / std::max<int64_t>(1, B * H * Tk));
     at::Tensor out = at::empty({B, Tq, H, D}, q.options());
     for (int64_t start = 0; start < Tq; start += rows) {
         const int64_t end = std::min(Tq, start + rows);
@@ -136,7 +154,8 @@ at::Tensor CrossTransformer::attention(const Attention& a, const at::Tensor& q, 
     return at::linear(out.view({B, Tq, C}), a.outWeight, a.outBias);
 }
 
-at::Tensor CrossTransformer::layerForward(const Layer& l, const at::Tensor& x, const at::Tensor& kv) const {
+at::Tensor CrossTransformer::layerForward(const Layer& l, const at::Tensor& x,
+                                          const at::Tensor& kv) const {
     auto scale1 = [&](const at::Tensor& t) { return l.gamma1.defined() ? l.gamma1 * t : t; };
     auto scale2 = [&](const at::Tensor& t) { return l.gamma2.defined() ? l.gamma2 * t : t; };
     auto ff = [&](const at::Tensor& t) {
@@ -168,9 +187,11 @@ at::Tensor CrossTransformer::layerForward(const Layer& l, const at::Tensor& x, c
     return y;
 }
 
-at::Tensor CrossTransformer::positionalEmbedding(int64_t length, int64_t batch, const at::TensorOptions& o) const {
+at::Tensor CrossTransformer::positionalEmbedding(int64_t length, int64_t batch,
+                                                 const at::TensorOptions& o) const {
     if (opt_.emb == "scaled") {
-        if (length > opt_.maxPositions) throw Error("sequence longer than the transformer's maximum positions");
+        if (length > opt_.maxPositions)
+            throw Error("sequence longer than the transformer's maximum positions");
         return positionEmbeddings_.slice(0, 0, length).unsqueeze(0);  // (1, T, C)
     }
     auto f32 = o.dtype(at::kFloat);
@@ -189,7 +210,8 @@ std::pair<at::Tensor, at::Tensor> CrossTransformer::operator()(at::Tensor x, at:
     x = x.permute({0, 3, 2, 1}).reshape({B, T1 * Fr, C});
     x = normIn_(x) + opt_.weightPosEmbed * pos2d.to(x.dtype());
     xt = xt.permute({0, 2, 1});
-    xt = normInT_(xt) + opt_.weightPosEmbed * positionalEmbedding(T2, B, xt.options()).to(xt.dtype());
+    xt = normInT_(xt) +
+         opt_.weightPosEmbed * positionalEmbedding(T2, B, xt.options()).to(xt.dtype());
 
     for (size_t i = 0; i < layers_.size(); ++i) {
         if (!layers_[i].cross) {

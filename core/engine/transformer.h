@@ -15,13 +15,13 @@ struct TransformerOptions {
     int64_t heads = 8;
     int64_t layers = 5;
     bool crossFirst = false;
-    std::string emb = "sin";    // "sin", "cape" or "scaled"
+    std::string emb = "sin";  // "sin", "cape" or "scaled"
     int64_t maxPositions = 10000;
     bool normIn = true;
-    int64_t normInGroup = 0;    // GroupNorm groups for the input norm when normIn is false
-    int64_t groupNorm = 0;      // GroupNorm groups instead of LayerNorm in the layers
+    int64_t normInGroup = 0;  // GroupNorm groups for the input norm when normIn is false
+    int64_t groupNorm = 0;    // GroupNorm groups instead of LayerNorm in the layers
     bool normFirst = true;
-    int64_t normOut = 1;        // groups of the output GroupNorm (0: none)
+    int64_t normOut = 1;  // groups of the output GroupNorm (0: none)
     double maxPeriod = 10000.0;
     bool layerScale = true;
     bool gelu = true;
@@ -57,7 +57,8 @@ private:
     Layer loadLayer(Params& p, const std::string& name, bool cross) const;
     at::Tensor attention(const Attention& a, const at::Tensor& q, const at::Tensor& kv) const;
     at::Tensor layerForward(const Layer& l, const at::Tensor& x, const at::Tensor& kv) const;
-    at::Tensor positionalEmbedding(int64_t length, int64_t batch, const at::TensorOptions& options) const;
+    at::Tensor positionalEmbedding(int64_t length, int64_t batch,
+                                   const at::TensorOptions& options) const;
 
     TransformerOptions opt_;
     TokenNorm normIn_, normInT_;

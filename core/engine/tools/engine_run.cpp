@@ -31,17 +31,21 @@ std::vector<std::vector<double>> parseWeights(const std::string& text) {
         std::vector<double> values;
         std::stringstream valuesIn(row);
         std::string v;
-        while (std::getline(valuesIn, v, ',')) values.push_back(std::stod(v));
+        while (std::getline(valuesIn, v, ','))
+            values.push_back(std::stod(v));
         rows.push_back(values);
     }
     return rows;
 }
 
 int usage() {
-    std::cerr << "usage: music-split-engine-run --model FILE.th [--model ...] [--weights W] [--bag-segment S]\n"
-                 "  [--segment S] [--overlap F] [--shifts N] [--seed N] [--device D] [--precision P] [--threads N]\n"
-                 "  [--batch N] [--forward] [--compare REF.npy] [--tolerance T] IN.npy OUT.npy\n"
-                 "   or: music-split-engine-run --config htdemucs|htdemucs_6s --seconds N [options]\n";
+    std::cerr
+        << "usage: music-split-engine-run --model FILE.th [--model ...] [--weights W] "
+           "[--bag-segment S]\n"
+           "  [--segment S] [--overlap F] [--shifts N] [--seed N] [--device D] [--precision P] "
+           "[--threads N]\n"
+           "  [--batch N] [--forward] [--compare REF.npy] [--tolerance T] IN.npy OUT.npy\n"
+           "   or: music-split-engine-run --config htdemucs|htdemucs_6s --seconds N [options]\n";
     return 2;
 }
 
@@ -65,25 +69,44 @@ int main(int argc, char** argv) {
                 if (i + 1 >= argc) throw Error("missing value after " + a);
                 return argv[++i];
             };
-            if (a == "--model") models.push_back(next());
-            else if (a == "--config") config = next();
-            else if (a == "--seconds") seconds = std::stod(next());
-            else if (a == "--weights") weights = parseWeights(next());
-            else if (a == "--bag-segment") bagSegment = Segment::fromSeconds(std::stod(next()));
-            else if (a == "--segment") opt.segment = std::stod(next());
-            else if (a == "--overlap") opt.overlap = std::stod(next());
-            else if (a == "--shifts") opt.shifts = std::stoi(next());
-            else if (a == "--seed") opt.seed = std::stoull(next());
-            else if (a == "--device") device = next();
-            else if (a == "--precision") precision = next();
-            else if (a == "--threads") threads = std::stoi(next());
-            else if (a == "--batch") opt.batchSize = std::stoi(next());
-            else if (a == "--forward") forwardOnly = true;
-            else if (a == "--compare") compare = next();
-            else if (a == "--tolerance") tolerance = std::stod(next());
-            else if (a == "--help" || a == "-h") return usage();
-            else if (!a.empty() && a[0] == '-') throw Error("unknown option " + a);
-            else positional.push_back(a);
+            if (a == "--model")
+                models.push_back(next());
+            else if (a == "--config")
+                config = next();
+            else if (a == "--seconds")
+                seconds = std::stod(next());
+            else if (a == "--weights")
+                weights = parseWeights(next());
+            else if (a == "--bag-segment")
+                bagSegment = Segment::fromSeconds(std::stod(next()));
+            else if (a == "--segment")
+                opt.segment = std::stod(next());
+            else if (a == "--overlap")
+                opt.overlap = std::stod(next());
+            else if (a == "--shifts")
+                opt.shifts = std::stoi(next());
+            else if (a == "--seed")
+                opt.seed = std::stoull(next());
+            else if (a == "--device")
+                device = next();
+            else if (a == "--precision")
+                precision = next();
+            else if (a == "--threads")
+                threads = std::stoi(next());
+            else if (a == "--batch")
+                opt.batchSize = std::stoi(next());
+            else if (a == "--forward")
+                forwardOnly = true;
+            else if (a == "--compare")
+                compare = next();
+            else if (a == "--tolerance")
+                tolerance = std::stod(next());
+            else if (a == "--help" || a == "-h")
+                return usage();
+            else if (!a.empty() && a[0] == '-')
+                throw Error("unknown option " + a);
+            else
+                positional.push_back(a);
         }
         const bool random = !config.empty();
         if (random ? seconds <= 0 : (models.empty() || positional.size() != 2)) return usage();
@@ -93,11 +116,13 @@ int main(int argc, char** argv) {
         const at::ScalarType dtype = parsePrecision(precision, dev);
         std::vector<std::shared_ptr<Model>> loaded;
         const auto options = at::TensorOptions().device(dev).dtype(dtype);
-        for (const auto& m : models) loaded.push_back(loadModel(m, options));
+        for (const auto& m : models)
+            loaded.push_back(loadModel(m, options));
         if (random) loaded.push_back(buildRandomModel(config, options).model);
         Bag bag(loaded, weights, bagSegment);
-        at::Tensor mix = random ? at::randn({2, static_cast<int64_t>(seconds * double(bag.samplerate()))}) * 0.1
-                                : readNpy(positional[0]);
+        at::Tensor mix =
+            random ? at::randn({2, static_cast<int64_t>(seconds * double(bag.samplerate()))}) * 0.1
+                   : readNpy(positional[0]);
 
         const auto start = std::chrono::steady_clock::now();
         at::Tensor out;
@@ -111,15 +136,18 @@ int main(int argc, char** argv) {
         } else {
             out = separate(bag, mix, opt);
         }
-        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        const double seconds =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         if (!random) writeNpy(positional[1], out);
         std::cout << "device " << deviceDescription(dev) << ", " << seconds << " s for "
                   << double(mix.size(-1)) / double(bag.samplerate()) << " s of audio\n";
         if (!compare.empty()) {
             at::Tensor ref = readNpy(compare);
             if (ref.sizes() != out.sizes()) throw Error("output shape differs from the reference");
-            const double err = (out - ref).abs().max().item<double>() / ref.abs().max().item<double>();
-            std::cout << "max|out - ref| / max|ref| = " << err << " (tolerance " << tolerance << ")\n";
+            const double err =
+                (out - ref).abs().max().item<double>() / ref.abs().max().item<double>();
+            std::cout << "max|out - ref| / max|ref| = " << err << " (tolerance " << tolerance
+                      << ")\n";
             return err <= tolerance ? 0 : 1;
         }
         return 0;

@@ -1,0 +1,260 @@
+// apply.cpp's behaviour beyond the reference cases: shifts, batching, segments, progress,
+// cancellation, two stems, bags and the local repository rules.
+#include <random>
+
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include "core/engine/apply.h"
+#include "core/engine/device.h"
+#include "core/engine/error.h"
+#include "core/engine/model_loader.h"
+#include "core/engine/npy.h"
+#include "core/error.h"
+#include "core/jobs/separation.h"
+#include "core/models/local_repo.h"
+#include "tests/common/fixtures.h"
+
+using namespace msplit;
+
+namespace {
+
+const char* kTinyModel = "/91f11081-2942f0c2.th";  // htdemucs_tiny, 4 sources, 39/5 s segment
+
+std::shared_ptr<engine::Model> tiny() {
+    return engine::loadModel((test::repoDir() + kTinyModel).toStdString());
+}
+
+at::Tensor tinyMix() {
+    return engine::readNpy((test::caseDir("htdemucs_tiny") + "/input.npy").toStdString());
+}
+
+bool throwsEngineError(const std::function<void()>& f, const QString& fragment) {
+    try {
+        f();
+    } catch (const engine::Error& e) {
+        if (QString(e.what()).contains(fragment)) return true;
+        qWarning("unexpected message: %s", e.what());
+    }
+    return false;
+}
+
+}  // namespace
+
+class TestApply : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase() { engine::setThreads(0); }
+
+    void shiftsAreSeededAndAveraged() {
+        engine::Bag bag({tiny()});
+        const at::Tensor mix = tinyMix().slice(1, 0, 44100 * 3).unsqueeze(0);
+        engine::ApplyOptions opt;
+        opt.split = false;  // one forward per shift: the manual version below sees the same zeros
+        opt.shifts = 2;
+        opt.seed = 42;
+        const at::Tensor a = engine::applyBag(bag, mix, opt);
+        QVERIFY(at::equal(a, engine::applyBag(bag, mix, opt)));  // same seed, same result
+        opt.seed = 43;
+        QVERIFY(!at::equal(a, engine::applyBag(bag, mix, opt)));
+
+        // The same average built by hand: the seed's offsets into the mix padded by 0.5 s each
+        // side, each result trimmed back to the mix.
+        std::mt19937_64 rng(42);
+        const int64_t maxShift = 44100 / 2, length = mix.size(-1);
+        const at::Tensor padded = at::constant_pad_nd(mix, {maxShift, maxShift});
+        opt.shifts = 0;
+        at::Tensor expected = at::zeros_like(a);
+        for (int s = 0; s < 2; ++s) {
+            const int64_t offset = std::uniform_int_distribution<int64_t>(0, maxShift)(rng);
+            const at::Tensor res =
+                engine::applyBag(bag, padded.slice(-1, offset, length + maxShift), opt);
+            expected += res.slice(-1, maxShift - offset, maxShift - offset + length);
+        }
+        expected /= 2;
+        const double rel = test::relativeError(a, expected);
+        QVERIFY2(rel < 1e-5, qPrintable(QString::number(rel)));
+        // ...and it is not the unshifted estimate.
+        QVERIFY(test::relativeError(a, engine::applyBag(bag, mix, opt)) > 1e-3);
+    }
+
+    void batchingDoesNotChangeTheResult() {
+        engine::Bag bag({tiny()});
+        at::Tensor mix = tinyMix();
+        engine::ApplyOptions opt;
+        opt.shifts = 0;
+        at::Tensor one = engine::separate(bag, mix, opt);
+        opt.batchSize = 4;
+        at::Tensor four = engine::separate(bag, mix, opt);
+        QVERIFY(test::relativeError(four, one) < 1e-5);
+    }
+
+    void progressIsReportedPerSegment() {
+        engine::Bag bag({tiny()});
+        at::Tensor mix = tinyMix();  // 9 s: 2 segments of 7.8 s with 25% overlap
+        engine::ApplyOptions opt;
+        opt.shifts = 0;
+        std::vector<engine::Progress> seen;
+        engine::separate(bag, mix, opt, [&](const engine::Progress& p) { seen.push_back(p); });
+        QCOMPARE(seen.size(), size_t(3));  // start, then once per segment
+        QCOMPARE(seen.front().done, int64_t(0));
+        QCOMPARE(seen.back().done, int64_t(2));
+        QCOMPARE(seen.back().total, int64_t(2));
+        QCOMPARE(seen.back().fraction(), 1.0);
+        QVERIFY(seen[1].etaSeconds >= 0);
+    }
+
+    void cancellationStopsBetweenSegments() {
+        engine::Bag bag({tiny()});
+        engine::CancelToken token;
+        int forwards = 0;
+        engine::ApplyOptions opt;
+        opt.shifts = 0;
+        bool cancelled = false;
+        try {
+            engine::separate(
+                bag, tinyMix(), opt,
+                [&](const engine::Progress& p) {
+                    forwards = static_cast<int>(p.done);
+                    if (p.done == 1) token.cancel();
+                },
+                &token);
+        } catch (const engine::Cancelled&) {
+            cancelled = true;
+        }
+        QVERIFY(cancelled);
+        QCOMPARE(forwards, 1);
+    }
+
+    void shorterSegmentIsAllowedLongerRefused() {
+        engine::Bag bag({tiny()});
+        at::Tensor mix = tinyMix();
+        engine::ApplyOptions opt;
+        opt.shifts = 0;
+        opt.segment = 4.0;
+        at::Tensor shortSeg = engine::separate(bag, mix, opt);
+        QCOMPARE(shortSeg.size(-1), mix.size(-1));
+        QVERIFY(shortSeg.isfinite().all().item<bool>());
+        opt.segment = 10.0;
+        QVERIFY(throwsEngineError([&] { engine::separate(bag, mix, opt); }, "longer segment"));
+    }
+
+    void badOptionsAreRefused() {
+        engine::Bag bag({tiny()});
+        at::Tensor mix = tinyMix();
+        engine::ApplyOptions opt;
+        opt.overlap = 1.0;
+        QVERIFY(throwsEngineError([&] { engine::separate(bag, mix, opt); }, "overlap"));
+        opt = {};
+        QVERIFY(
+            throwsEngineError([&] { engine::separate(bag, mix.slice(0, 0, 1), opt); }, "channels"));
+        QVERIFY(throwsEngineError(
+            [&] {
+                engine::Bag({tiny()}, {{1, 0, 0}});
+            },
+            "one weight per source"));
+        QVERIFY(throwsEngineError(
+            [&] {
+                engine::Bag({tiny(), tiny()}, {{1, 0, 0, 0}, {1, 0, 0, 0}});
+            },
+            "sum to zero"));
+    }
+
+    void bagWeightsSelectSources() {
+        // Two copies of a model with one-hot weights give the same result as the model alone.
+        engine::ApplyOptions opt;
+        opt.shifts = 0;
+        at::Tensor mix = tinyMix().slice(1, 0, 44100 * 2);
+        at::Tensor single = engine::separate(engine::Bag({tiny()}), mix, opt);
+        at::Tensor bag =
+            engine::separate(engine::Bag({tiny(), tiny()}, {{1, 0, 1, 0}, {0, 1, 0, 1}}), mix, opt);
+        QVERIFY(test::relativeError(bag, single) < 1e-6);
+    }
+
+    void twoStemsSumToTheEstimate() {
+        SeparationSettings s;
+        s.model = "htdemucs_tiny";
+        s.repo = test::repoDir().toStdString();
+        s.shifts = 0;
+        LoadedModel model = loadSeparationModel(s);
+        AudioBuffer mix;
+        mix.sampleRate = 44100;
+        mix.channels = 2;
+        at::Tensor wav = tinyMix().slice(1, 0, 44100 * 2).contiguous();
+        mix.samples.assign(wav.data_ptr<float>(), wav.data_ptr<float>() + wav.numel());
+        auto all = separateAudio(model, mix, s);
+        QCOMPARE(all.size(), size_t(4));
+        s.twoStems = "vocals";
+        auto two = separateAudio(model, mix, s);
+        QCOMPARE(two.size(), size_t(2));
+        QCOMPARE(two[0].name, std::string("vocals"));
+        QCOMPARE(two[1].name, std::string("no_vocals"));
+        for (size_t i = 0; i < two[0].audio.samples.size(); i += 997) {
+            QCOMPARE(two[0].audio.samples[i], all[3].audio.samples[i]);
+            const float others =
+                all[0].audio.samples[i] + all[1].audio.samples[i] + all[2].audio.samples[i];
+            QVERIFY(std::abs(two[1].audio.samples[i] - others) < 1e-5f);
+        }
+        s.twoStems = "kazoo";
+        try {
+            separateAudio(model, mix, s);
+            QFAIL("an unknown stem was accepted");
+        } catch (const Error& e) {
+            QVERIFY(QString(e.what()).contains("drums, bass, other, vocals"));
+        }
+    }
+
+    void localRepoChecksAndResolves() {
+        LocalRepo repo(test::repoDir().toStdString());
+        QVERIFY(repo.has("htdemucs_ft_bag_tiny"));
+        QVERIFY(repo.has("91f11081"));
+        BagSpec bag = repo.resolve("htdemucs_ft_bag_tiny");
+        QCOMPARE(bag.files.size(), size_t(4));
+        QCOMPARE(bag.weights.size(), size_t(4));
+        QCOMPARE(bag.weights[1], (std::vector<double>{0, 1, 0, 0}));
+        BagSpec single = repo.resolve("91f11081");
+        QCOMPARE(single.files.size(), size_t(1));
+        QVERIFY(single.weights.empty());
+
+        // A file whose content does not match the checksum in its name is refused.
+        QTemporaryDir dir;
+        QFile::copy(test::repoDir() + kTinyModel, dir.path() + "/91f11081-00000000.th");
+        LocalRepo bad(dir.path().toStdString());
+        try {
+            bad.resolve("91f11081");
+            QFAIL("a wrong checksum was accepted");
+        } catch (const Error& e) {
+            QVERIFY(QString(e.what()).contains("invalid checksum"));
+        }
+        try {
+            repo.resolve("nothing_here");
+            QFAIL("an unknown model was accepted");
+        } catch (const Error& e) {
+            QCOMPARE(e.kind(), ErrorKind::NotFound);
+        }
+        // A bag with a segment override and broken YAML.
+        QFile yaml(dir.path() + "/broken.yaml");
+        QVERIFY(yaml.open(QIODevice::WriteOnly));
+        yaml.write("models: [91f11081\n");
+        yaml.close();
+        try {
+            LocalRepo(dir.path().toStdString()).resolve("broken");
+            QFAIL("broken YAML was accepted");
+        } catch (const Error& e) {
+            QVERIFY(QString(e.what()).contains("invalid bag file"));
+        }
+    }
+
+    void bagSegmentOverride() {
+        // A bag's segment shortens a transformer model's segment but never lengthens it.
+        auto m = tiny();
+        engine::Bag shorter({m}, {}, engine::Segment::fromSeconds(5.0));
+        QCOMPARE(m->segment().seconds, 5.0);
+        auto m2 = tiny();
+        engine::Bag longer({m2}, {}, engine::Segment::fromSeconds(20.0));
+        QCOMPARE(m2->segment().samples(44100), int64_t(343980));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestApply)
+#include "test_apply.moc"

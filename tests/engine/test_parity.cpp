@@ -1,0 +1,120 @@
+// The engine against the official Demucs: every reference case to 1e-4 of the output scale,
+// through the engine API and through music-split-cli (float32 WAV in and out).
+#include <algorithm>
+
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include "core/audio/decoder.h"
+#include "core/engine/apply.h"
+#include "core/engine/device.h"
+#include "core/engine/model_loader.h"
+#include "core/engine/npy.h"
+#include "core/jobs/separation.h"
+#include "tests/common/fixtures.h"
+
+using namespace msplit;
+using msplit::test::caseDir;
+using msplit::test::caseJson;
+
+class TestParity : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase() {
+        QVERIFY2(QDir(test::repoDir()).exists(), "shared/fixtures/demucs is missing");
+        engine::setThreads(0);
+    }
+
+    void forward_data() { cases(); }
+    void forward() {
+        QFETCH(QString, name);
+        const QJsonObject c = caseJson(name);
+        if (!QFile::exists(caseDir(name) + "/forward.npy")) QSKIP("this case has no forward.npy");
+        auto model = engine::loadModel(
+            (test::repoDir() + "/" + c["model_files"].toArray()[0].toString()).toStdString());
+        at::Tensor ref = engine::readNpy((caseDir(name) + "/forward.npy").toStdString());
+        at::Tensor mix = engine::readNpy((caseDir(name) + "/input.npy").toStdString());
+        const int64_t len = ref.size(-1);
+        at::Tensor in =
+            at::constant_pad_nd(mix.slice(-1, 0, len), {0, len - std::min(len, mix.size(-1))})
+                .unsqueeze(0);
+        at::NoGradGuard guard;
+        at::Tensor out = model->forward(in);
+        QCOMPARE(out.sizes().vec(), ref.sizes().vec());
+        const double err = test::relativeError(out, ref);
+        qInfo("%s forward: relative error %.3g", qPrintable(name), err);
+        QVERIFY2(err <= 1e-4, qPrintable(QString("relative error %1").arg(err)));
+    }
+
+    void separateApi_data() { cases(); }
+    void separateApi() {
+        QFETCH(QString, name);
+        SeparationSettings s;
+        s.model = name.toStdString();
+        s.repo = test::repoDir().toStdString();
+        s.shifts = 0;
+        s.overlap =
+            caseJson(name)["separate"].toObject()["settings"].toObject()["overlap"].toDouble();
+        LoadedModel model = loadSeparationModel(s);
+        at::Tensor mix = engine::readNpy((caseDir(name) + "/input.npy").toStdString());
+        at::Tensor ref = engine::readNpy((caseDir(name) + "/separate.npy").toStdString());
+        engine::ApplyOptions opt;
+        opt.shifts = 0;
+        opt.overlap = s.overlap;
+        at::Tensor out = engine::separate(*model.bag, mix, opt);
+        QCOMPARE(out.sizes().vec(), ref.sizes().vec());
+        const double err = test::relativeError(out, ref);
+        qInfo("%s separate: relative error %.3g", qPrintable(name), err);
+        QVERIFY2(err <= 1e-4, qPrintable(QString("relative error %1").arg(err)));
+    }
+
+    // The case's own demucs command line, run with music-split-cli.
+    void separateCli_data() { cases(); }
+    void separateCli() {
+        QFETCH(QString, name);
+        const QJsonObject c = caseJson(name);
+        QTemporaryDir out;
+        QStringList args =
+            c["separate"].toObject()["cli"].toString().split(' ', Qt::SkipEmptyParts);
+        for (QString& a : args) {
+            if (a == "input.wav") a = caseDir(name) + "/input.wav";
+            if (a == "../repo") a = test::repoDir();
+        }
+        args << "-o" << out.path();
+        QProcess cli;
+        cli.start(MUSIC_SPLIT_CLI, args);
+        QVERIFY(cli.waitForFinished(300000));
+        QVERIFY2(cli.exitCode() == 0, cli.readAllStandardError().constData());
+        at::Tensor ref = engine::readNpy((caseDir(name) + "/separate.npy").toStdString());
+        const QJsonArray sources = c["sources"].toArray();
+        QCOMPARE(ref.size(0), sources.size());
+        for (int i = 0; i < sources.size(); ++i) {
+            const QString file =
+                out.path() + "/" + name + "/input/" + sources[i].toString() + ".wav";
+            QVERIFY2(QFile::exists(file), qPrintable(file + " was not written"));
+            AudioInfo info;
+            AudioBuffer stem = decodeAudio(file.toStdString(), 44100, 2, &info);
+            QCOMPARE(info.codec, std::string("pcm_f32le"));
+            at::Tensor got = at::from_blob(stem.samples.data(), {2, stem.frames()}, at::kFloat);
+            QCOMPARE(got.size(1), ref.size(2));
+            // As demucs' CLI, each file is kept from clipping: divided by max(1.01 * peak, 1).
+            const at::Tensor expected =
+                ref[i] / std::max(1.01 * ref[i].abs().max().item<double>(), 1.0);
+            const double err = test::relativeError(got, expected);
+            QVERIFY2(
+                err <= 1e-4,
+                qPrintable(QString("%1: relative error %2").arg(sources[i].toString()).arg(err)));
+        }
+    }
+
+private:
+    void cases() {
+        QTest::addColumn<QString>("name");
+        for (const QString& n : test::htdemucsCases())
+            QTest::newRow(qPrintable(n)) << n;
+    }
+};
+
+QTEST_GUILESS_MAIN(TestParity)
+#include "test_parity.moc"
