@@ -7,11 +7,11 @@
 namespace msplit {
 
 enum class ErrorKind {
-    NotFound,       // missing file or unknown model
-    InvalidInput,   // empty, corrupt, truncated or not what it claims to be
-    NoAudio,        // a readable container without an audio stream, or zero-length audio
-    Unsupported,    // a codec, format or model feature we cannot handle
-    Io,             // read/write failures (permissions, full disk, ...)
+    NotFound,      // missing file or unknown model
+    InvalidInput,  // empty, corrupt, truncated or not what it claims to be
+    NoAudio,       // a readable container without an audio stream, or zero-length audio
+    Unsupported,   // a codec, format or model feature we cannot handle
+    Io,            // read/write failures (permissions, full disk, ...)
     Network,
     Cancelled,
     Internal,

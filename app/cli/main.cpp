@@ -1,0 +1,57 @@
+// music-split-cli: separation, benchmarks and model management from the command line.
+#include <QCoreApplication>
+
+#include <cstdio>
+
+#include "app/cli/commands.h"
+#include "core/engine/error.h"
+#include "core/log/logging.h"
+
+namespace {
+
+const char* kUsage =
+    "usage: music-split-cli [--verbose] COMMAND [options]\n"
+    "\n"
+    "commands:\n"
+    "  separate INPUT... [-o OUT] [-n NAME] ...   split songs into stems (see separate --help)\n"
+    "  bench [--config htdemucs] [--seconds N]    time a full-size model with random weights\n"
+    "\n"
+    "  --version   print the version\n"
+    "  --help      print this help\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    QCoreApplication app(argc, argv);
+    QCoreApplication::setApplicationName("music-split-cli");
+    QCoreApplication::setApplicationVersion(MUSIC_SPLIT_VERSION);
+    QStringList args = app.arguments().mid(1);
+    bool verbose = false;
+    while (!args.isEmpty() && args.first().startsWith("-")) {
+        const QString a = args.takeFirst();
+        if (a == "--version" || a == "-V") {
+            std::printf("music-split-cli %s\n", MUSIC_SPLIT_VERSION);
+            return 0;
+        }
+        if (a == "--help" || a == "-h") {
+            std::fputs(kUsage, stdout);
+            return 0;
+        }
+        if (a == "--verbose" || a == "-v") {
+            verbose = true;
+            continue;
+        }
+        std::fprintf(stderr, "music-split-cli: unknown option %s\n%s", qPrintable(a), kUsage);
+        return 2;
+    }
+    if (args.isEmpty()) {
+        std::fputs(kUsage, stderr);
+        return 2;
+    }
+    msplit::initLogging(verbose);
+    const QString command = args.first();
+    if (command == "separate") return msplit::cli::runSeparate(args);
+    if (command == "bench") return msplit::cli::runBench(args);
+    std::fprintf(stderr, "music-split-cli: unknown command '%s'\n%s", qPrintable(command), kUsage);
+    return 2;
+}

@@ -1,0 +1,183 @@
+// music-split-cli separate: the demucs CLI's `separate`, with the same options and output names.
+#include <QCommandLineParser>
+#include <QDir>
+#include <QFileInfo>
+
+#include <chrono>
+#include <cstdio>
+
+#include "app/cli/commands.h"
+#include "app/cli/progress_printer.h"
+#include "core/audio/decoder.h"
+#include "core/audio/encoder.h"
+#include "core/engine/device.h"
+#include "core/error.h"
+#include "core/jobs/separation.h"
+#include "core/paths.h"
+
+namespace msplit::cli {
+namespace {
+
+struct Options {
+    SeparationSettings settings;
+    QStringList inputs;
+    QString outDir;
+    QString filenameTemplate;
+    EncodeOptions encode;
+    int threads = 0;
+    bool copyTags = false;
+};
+
+double parseNumber(const QString& text, const QString& option) {
+    bool ok = false;
+    const double v = text.toDouble(&ok);
+    if (!ok)
+        throw Error(ErrorKind::InvalidInput, "--" + option.toStdString(),
+                    "expects a number, got '" + text.toStdString() + "'");
+    return v;
+}
+
+Options parse(const QStringList& args) {
+    QCommandLineParser p;
+    p.setApplicationDescription(
+        "Separate songs into stems (drums, bass, vocals, ...) with Demucs models.");
+    p.addHelpOption();
+    p.addPositionalArgument("inputs", "Audio or video files to separate.", "INPUT...");
+    p.addOptions({
+        {{"o", "out"},
+         "Output folder; stems go to OUT/NAME/. Default: separated.",
+         "OUT",
+         "separated"},
+        {{"n", "name"}, "Model or bag name in the repository.", "NAME", defaults::kModel},
+        {"repo", "Model repository folder (demucs --repo).", "DIR",
+         QString::fromStdString(paths::modelRepo())},
+        {"shifts", "Random shifts averaged (quality vs. time).", "N",
+         QString::number(defaults::kShifts)},
+        {"overlap", "Overlap between segments.", "F", QString::number(defaults::kOverlap)},
+        {"segment", "Segment length in seconds (at most the model's).", "S"},
+        {"two-stems", "Only STEM and no_STEM (the sum of the others).", "STEM"},
+        {"other-method", "With --two-stems: add (default), minus (mix minus STEM) or none.", "M",
+         "add"},
+        {"int24", "24-bit integer WAV/FLAC."},
+        {"float32", "32-bit float WAV."},
+        {"flac", "FLAC output."},
+        {"mp3", "MP3 output."},
+        {"mp3-bitrate", "MP3 bitrate in kb/s.", "K", QString::number(defaults::kMp3BitrateKbps)},
+        {"clip-mode", "Avoid clipping: rescale, clamp or none.", "MODE", "rescale"},
+        {"copy-tags", "Copy the source's tags (title, artist, ...) into the stems."},
+        {"device", "auto, cpu, cuda or cuda:N.", "D", defaults::kDevice},
+        {"precision", "float32, or float16/bfloat16 on CUDA.", "P", defaults::kPrecision},
+        {{"j", "jobs"}, "CPU threads (default: all cores).", "N", "0"},
+        {"batch", "Segments per model call.", "N", QString::number(defaults::kBatchSegments)},
+        {"seed", "Seed for --shifts (0: random).", "N", "0"},
+        {"filename", "Output name template: {track}, {trackext}, {stem}, {ext}.", "TEMPLATE",
+         defaults::kFilenameTemplate},
+    });
+    QStringList argv = args;
+    argv[0] = "music-split-cli separate";
+    if (!p.parse(argv)) throw Error(ErrorKind::InvalidInput, "", p.errorText().toStdString());
+    if (p.isSet("help")) {
+        std::fputs(qPrintable(p.helpText()), stdout);
+        std::exit(0);
+    }
+    Options o;
+    o.inputs = p.positionalArguments();
+    if (o.inputs.isEmpty()) throw Error(ErrorKind::InvalidInput, "", "no input files (see --help)");
+    o.outDir = p.value("out");
+    auto& s = o.settings;
+    s.model = p.value("name").toStdString();
+    s.repo = p.value("repo").toStdString();
+    s.shifts = static_cast<int>(parseNumber(p.value("shifts"), "shifts"));
+    s.overlap = parseNumber(p.value("overlap"), "overlap");
+    if (p.isSet("segment")) s.segment = parseNumber(p.value("segment"), "segment");
+    if (p.isSet("two-stems")) s.twoStems = p.value("two-stems").toStdString();
+    s.otherMethod = p.value("other-method").toStdString();
+    s.device = p.value("device").toStdString();
+    s.precision = p.value("precision").toStdString();
+    s.batch = static_cast<int>(parseNumber(p.value("batch"), "batch"));
+    s.seed = static_cast<uint64_t>(parseNumber(p.value("seed"), "seed"));
+    o.threads = static_cast<int>(parseNumber(p.value("jobs"), "jobs"));
+    o.filenameTemplate = p.value("filename");
+    o.copyTags = p.isSet("copy-tags");
+
+    if (p.isSet("int24") && p.isSet("float32"))
+        throw Error(ErrorKind::InvalidInput, "", "--int24 and --float32 exclude each other");
+    if (p.isSet("flac") && p.isSet("mp3"))
+        throw Error(ErrorKind::InvalidInput, "", "--flac and --mp3 exclude each other");
+    o.encode.format = p.isSet("mp3")    ? FileFormat::Mp3
+                      : p.isSet("flac") ? FileFormat::Flac
+                                        : FileFormat::Wav;
+    o.encode.depth = p.isSet("float32") ? SampleFormat::Float32
+                     : p.isSet("int24") ? SampleFormat::Int24
+                                        : SampleFormat::Int16;
+    if (o.encode.format == FileFormat::Flac && o.encode.depth == SampleFormat::Float32)
+        throw Error(ErrorKind::InvalidInput, "", "FLAC cannot store 32-bit float; use --int24");
+    o.encode.mp3BitrateKbps = static_cast<int>(parseNumber(p.value("mp3-bitrate"), "mp3-bitrate"));
+    const QString clip = p.value("clip-mode");
+    if (clip == "rescale")
+        o.encode.clip = ClipMode::Rescale;
+    else if (clip == "clamp")
+        o.encode.clip = ClipMode::Clamp;
+    else if (clip == "none")
+        o.encode.clip = ClipMode::None;
+    else
+        throw Error(ErrorKind::InvalidInput, "--clip-mode", "must be rescale, clamp or none");
+    return o;
+}
+
+void separateOne(const LoadedModel& model, const Options& o, const QString& input) {
+    const std::string path = input.toStdString();
+    const auto start = std::chrono::steady_clock::now();
+    AudioInfo info;
+    AudioBuffer mix = decodeAudio(path, static_cast<int>(model.bag->samplerate()),
+                                  static_cast<int>(model.bag->audioChannels()), &info);
+    std::fprintf(
+        stderr, "Separating %s (%s) with %s on %s\n", qPrintable(QFileInfo(input).fileName()),
+        formatDuration(info.durationSeconds).c_str(), model.name.c_str(), model.deviceName.c_str());
+    ProgressPrinter printer(QFileInfo(input).fileName().toStdString());
+    auto stems = separateAudio(model, mix, o.settings, std::ref(printer));
+    printer.finish();
+
+    EncodeOptions encode = o.encode;
+    if (o.copyTags) encode.tags = info.tags;
+    const std::string outDir =
+        (QDir(o.outDir).filePath(QString::fromStdString(model.name))).toStdString();
+    for (const auto& stem : stems) {
+        const std::string target = stemPath(outDir, o.filenameTemplate.toStdString(), path,
+                                            stem.name, extensionFor(encode.format));
+        QDir().mkpath(QFileInfo(QString::fromStdString(target)).absolutePath());
+        encodeAudio(target, stem.audio, encode);
+        std::fprintf(stdout, "%s\n", target.c_str());
+    }
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::fprintf(stderr, "Done in %.1f s (%.2fx real time)\n", seconds,
+                 info.durationSeconds / seconds);
+}
+
+}  // namespace
+
+int runSeparate(const QStringList& args) {
+    Options o;
+    LoadedModel model;
+    try {
+        o = parse(args);
+        engine::setThreads(o.threads);
+        model = loadSeparationModel(o.settings);
+    } catch (const Error& e) {
+        std::fprintf(stderr, "music-split-cli: %s\n", e.what());
+        return 1;
+    }
+    int failures = 0;
+    for (const QString& input : o.inputs) {
+        try {
+            separateOne(model, o, input);
+        } catch (const Error& e) {
+            std::fprintf(stderr, "music-split-cli: %s\n", e.what());
+            ++failures;
+        }
+    }
+    return failures ? 1 : 0;
+}
+
+}  // namespace msplit::cli

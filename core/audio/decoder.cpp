@@ -1,0 +1,214 @@
+#include "core/audio/decoder.h"
+
+extern "C" {
+#include <libavutil/opt.h>
+}
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cctype>
+
+#include "core/audio/ffmpeg_util.h"
+#include "core/error.h"
+
+namespace msplit {
+namespace {
+
+using namespace ffmpeg;
+
+void checkFile(const std::string& path) {
+    struct stat st {};
+    if (stat(path.c_str(), &st) != 0) throw Error(ErrorKind::NotFound, path, "no such file");
+    if (S_ISDIR(st.st_mode)) throw Error(ErrorKind::InvalidInput, path, "is a folder, not a file");
+    if (st.st_size == 0) throw Error(ErrorKind::InvalidInput, path, "the file is empty");
+}
+
+void addTags(const AVDictionary* dict, std::map<std::string, std::string>& tags) {
+    const AVDictionaryEntry* e = nullptr;
+    while ((e = av_dict_get(dict, "", e, AV_DICT_IGNORE_SUFFIX))) {
+        std::string key = e->key;
+        std::transform(key.begin(), key.end(), key.begin(),
+                       [](unsigned char c) { return std::tolower(c); });
+        tags.emplace(key, e->value);  // the container's tags win over the stream's
+    }
+}
+
+// An opened input with its best audio stream and decoder.
+struct Input {
+    InputPtr format;
+    CodecPtr codec;
+    int stream = -1;
+    AudioInfo info;
+};
+
+Input openInput(const std::string& path) {
+    checkFile(path);
+    Input in;
+    AVFormatContext* raw = nullptr;
+    int err = avformat_open_input(&raw, path.c_str(), nullptr, nullptr);
+    if (err < 0)
+        throw Error(ErrorKind::InvalidInput, path,
+                    "not an audio or video file that can be read (" + errorText(err) + ")");
+    in.format.reset(raw);
+    err = avformat_find_stream_info(raw, nullptr);
+    if (err < 0)
+        throw Error(ErrorKind::InvalidInput, path,
+                    "cannot read the file's streams (" + errorText(err) + ")");
+    const AVCodec* decoder = nullptr;
+    in.stream = av_find_best_stream(raw, AVMEDIA_TYPE_AUDIO, -1, -1, &decoder, 0);
+    if (in.stream == AVERROR_STREAM_NOT_FOUND)
+        throw Error(ErrorKind::NoAudio, path, "the file has no audio stream");
+    if (in.stream == AVERROR_DECODER_NOT_FOUND || !decoder) {
+        const int any = av_find_best_stream(raw, AVMEDIA_TYPE_AUDIO, -1, -1, nullptr, 0);
+        const char* name =
+            any >= 0 ? avcodec_get_name(raw->streams[any]->codecpar->codec_id) : "unknown";
+        throw Error(ErrorKind::Unsupported, path,
+                    std::string("the audio codec '") + name + "' is not supported");
+    }
+    if (in.stream < 0)
+        throw Error(ErrorKind::InvalidInput, path,
+                    "cannot find an audio stream (" + errorText(in.stream) + ")");
+    AVStream* st = raw->streams[in.stream];
+    in.codec.reset(avcodec_alloc_context3(decoder));
+    if (!in.codec || avcodec_parameters_to_context(in.codec.get(), st->codecpar) < 0)
+        throw Error(ErrorKind::Internal, path, "cannot set up the audio decoder");
+    err = avcodec_open2(in.codec.get(), decoder, nullptr);
+    if (err < 0)
+        throw Error(ErrorKind::Unsupported, path,
+                    "cannot open the audio decoder (" + errorText(err) + ")");
+    if (in.codec->ch_layout.order == AV_CHANNEL_ORDER_UNSPEC)
+        av_channel_layout_default(&in.codec->ch_layout, in.codec->ch_layout.nb_channels);
+
+    AudioInfo& info = in.info;
+    info.container = raw->iformat->name;
+    info.codec = decoder->name;
+    info.sampleRate = in.codec->sample_rate;
+    info.channels = in.codec->ch_layout.nb_channels;
+    if (raw->duration > 0)
+        info.durationSeconds = static_cast<double>(raw->duration) / AV_TIME_BASE;
+    else if (st->duration > 0)
+        info.durationSeconds = static_cast<double>(st->duration) * av_q2d(st->time_base);
+    addTags(raw->metadata, info.tags);
+    addTags(st->metadata, info.tags);
+    if (info.sampleRate <= 0 || info.channels <= 0)
+        throw Error(ErrorKind::InvalidInput, path,
+                    "the audio stream has no valid sample rate or channel count");
+    return in;
+}
+
+}  // namespace
+
+AudioInfo probeAudio(const std::string& path) {
+    return openInput(path).info;
+}
+
+AudioBuffer decodeAudio(const std::string& path, int sampleRate, int channels, AudioInfo* infoOut,
+                        const std::function<bool(double)>& progress) {
+    if (sampleRate <= 0 || channels <= 0)
+        throw Error(ErrorKind::Internal, path, "invalid output format requested");
+    Input in = openInput(path);
+    AVCodecContext* dec = in.codec.get();
+
+    // Mono is duplicated as is (FFmpeg's own up-mix would lower it by 3 dB); other layouts go
+    // through libswresample's standard matrix.
+    const bool duplicateMono = in.info.channels == 1 && channels > 1;
+    const int resampledChannels = duplicateMono ? 1 : channels;
+    AVChannelLayout outLayout;
+    av_channel_layout_default(&outLayout, resampledChannels);
+    SwrContext* rawSwr = nullptr;
+    if (swr_alloc_set_opts2(&rawSwr, &outLayout, AV_SAMPLE_FMT_FLTP, sampleRate, &dec->ch_layout,
+                            dec->sample_fmt, dec->sample_rate, 0, nullptr) < 0 ||
+        swr_init(rawSwr) < 0) {
+        swr_free(&rawSwr);
+        throw Error(ErrorKind::Unsupported, path, "cannot convert this audio's format");
+    }
+    SwrPtr swr(rawSwr);
+
+    std::vector<std::vector<float>> planes(static_cast<size_t>(resampledChannels));
+    auto convert = [&](const uint8_t** data, int count) {
+        const int room = swr_get_out_samples(swr.get(), count);
+        if (room <= 0) return 0;
+        std::vector<uint8_t*> out(static_cast<size_t>(resampledChannels));
+        for (int c = 0; c < resampledChannels; ++c) {
+            auto& p = planes[static_cast<size_t>(c)];
+            p.resize(p.size() + static_cast<size_t>(room));
+            out[static_cast<size_t>(c)] =
+                reinterpret_cast<uint8_t*>(p.data() + p.size() - static_cast<size_t>(room));
+        }
+        const int got = swr_convert(swr.get(), out.data(), room, data, count);
+        if (got < 0) throw Error(ErrorKind::InvalidInput, path, "cannot convert the decoded audio");
+        for (auto& p : planes)
+            p.resize(p.size() - static_cast<size_t>(room - got));
+        return got;
+    };
+
+    PacketPtr packet(av_packet_alloc());
+    FramePtr frame(av_frame_alloc());
+    int64_t decodedFrames = 0;
+    int badPackets = 0;
+    auto receiveAll = [&] {
+        while (true) {
+            const int err = avcodec_receive_frame(dec, frame.get());
+            if (err == AVERROR(EAGAIN) || err == AVERROR_EOF) return;
+            if (err < 0) {
+                ++badPackets;
+                return;
+            }
+            decodedFrames += frame->nb_samples;
+            convert(const_cast<const uint8_t**>(frame->extended_data), frame->nb_samples);
+            av_frame_unref(frame.get());
+        }
+    };
+    const AVStream* st = in.format->streams[in.stream];
+    while (true) {
+        const int err = av_read_frame(in.format.get(), packet.get());
+        if (err == AVERROR_EOF) break;
+        if (err < 0) {
+            // A read error after some audio (truncated file): keep what was decoded.
+            if (decodedFrames > 0) break;
+            throw Error(ErrorKind::InvalidInput, path,
+                        "cannot read the file (" + errorText(err) + ")");
+        }
+        if (packet->stream_index == in.stream) {
+            if (avcodec_send_packet(dec, packet.get()) < 0) ++badPackets;
+            receiveAll();
+            if (progress && in.info.durationSeconds > 0 && packet->pts != AV_NOPTS_VALUE) {
+                const double t = static_cast<double>(packet->pts) * av_q2d(st->time_base);
+                if (!progress(std::clamp(t / in.info.durationSeconds, 0.0, 1.0)))
+                    throw Error(ErrorKind::Cancelled, path, "decoding cancelled");
+            }
+        }
+        av_packet_unref(packet.get());
+    }
+    avcodec_send_packet(dec, nullptr);
+    receiveAll();
+    while (convert(nullptr, 0) > 0) {
+    }
+
+    if (decodedFrames == 0) {
+        if (badPackets > 0)
+            throw Error(ErrorKind::InvalidInput, path,
+                        "the audio data is corrupt and cannot be decoded");
+        throw Error(ErrorKind::NoAudio, path, "the audio stream contains no samples");
+    }
+    AudioBuffer out;
+    out.sampleRate = sampleRate;
+    out.channels = channels;
+    const size_t frames = planes[0].size();
+    if (frames == 0) throw Error(ErrorKind::NoAudio, path, "the audio stream contains no samples");
+    out.samples.reserve(frames * static_cast<size_t>(channels));
+    for (int c = 0; c < channels; ++c) {
+        const auto& p = planes[duplicateMono ? 0 : static_cast<size_t>(c)];
+        out.samples.insert(out.samples.end(), p.begin(),
+                           p.begin() + static_cast<std::ptrdiff_t>(frames));
+    }
+    if (infoOut) {
+        *infoOut = in.info;
+        if (infoOut->durationSeconds <= 0) infoOut->durationSeconds = out.seconds();
+    }
+    if (progress) progress(1.0);
+    return out;
+}
+
+}  // namespace msplit

@@ -1,0 +1,33 @@
+#pragma once
+// Writing stems: WAV (16, 24, 32-bit float), FLAC (16, 24), MP3 (LAME), always atomically.
+#include <functional>
+#include <map>
+#include <string>
+
+#include "core/audio/audio_buffer.h"
+#include "core/defaults.h"
+
+namespace msplit {
+
+enum class FileFormat { Wav, Flac, Mp3 };
+enum class SampleFormat { Int16, Int24, Float32 };
+// As demucs: rescale divides by max(1.01 * peak, 1); clamp clips to +-0.99; none leaves it.
+enum class ClipMode { Rescale, Clamp, None };
+
+struct EncodeOptions {
+    FileFormat format = FileFormat::Wav;
+    SampleFormat depth = SampleFormat::Int16;  // ignored for MP3
+    int mp3BitrateKbps = defaults::kMp3BitrateKbps;
+    ClipMode clip = ClipMode::Rescale;
+    std::map<std::string, std::string> tags;  // title, artist, album, ...
+};
+
+// Encodes into a temporary file beside `path` and renames it into place: `path` is either the
+// complete file or untouched. `progress` returns false to cancel. Throws Error.
+void encodeAudio(const std::string& path, const AudioBuffer& audio, const EncodeOptions& options,
+                 const std::function<bool(double)>& progress = {});
+
+// The clip mode applied in place (exposed for the player's export of the current mix).
+void applyClipMode(AudioBuffer& audio, ClipMode mode);
+
+}  // namespace msplit

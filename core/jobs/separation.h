@@ -1,0 +1,60 @@
+#pragma once
+// One separation, start to finish, shared by the CLI, the GUI's jobs and the server: load the
+// models, decode the song, run the engine, and write the stems.
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/audio/audio_buffer.h"
+#include "core/audio/encoder.h"
+#include "core/defaults.h"
+#include "core/engine/apply.h"
+
+namespace msplit {
+
+struct SeparationSettings {
+    std::string model = defaults::kModel;
+    std::string repo;  // local model repository
+    int shifts = defaults::kShifts;
+    double overlap = defaults::kOverlap;
+    std::optional<double> segment;  // seconds
+    std::string device = defaults::kDevice;
+    std::string precision = defaults::kPrecision;
+    int batch = defaults::kBatchSegments;
+    uint64_t seed = 0;
+    std::optional<std::string> twoStems;  // STEM and no_STEM
+    std::string otherMethod = "add";      // for two stems: add | minus | none
+};
+
+struct LoadedModel {
+    std::string name;
+    std::shared_ptr<engine::Bag> bag;
+    std::string deviceName;
+};
+
+// Loads a bag or single model from the repository onto the settings' device. Throws Error.
+LoadedModel loadSeparationModel(const SeparationSettings& settings);
+
+struct Stem {
+    std::string name;
+    AudioBuffer audio;
+};
+
+// Separates a decoded mix (at the model's rate and channels) into stems. Throws Error
+// (kind Cancelled when `cancel` fires).
+std::vector<Stem> separateAudio(const LoadedModel& model, const AudioBuffer& mix,
+                                const SeparationSettings& settings,
+                                const engine::ProgressCallback& progress = {},
+                                const engine::CancelToken* cancel = nullptr);
+
+// Output path of a stem, as the demucs CLI names it: OUT / TEMPLATE with {track}, {trackext},
+// {stem} and {ext}. Throws Error for a template that leaves the output folder.
+std::string stemPath(const std::string& outDir, const std::string& filenameTemplate,
+                     const std::string& inputPath, const std::string& stem, const std::string& ext);
+
+// The extension that goes with a format: wav, flac or mp3.
+std::string extensionFor(FileFormat format);
+
+}  // namespace msplit

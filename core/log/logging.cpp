@@ -1,0 +1,87 @@
+#include "core/log/logging.h"
+
+#include <spdlog/sinks/rotating_file_sink.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <QDir>
+#include <QtGlobal>
+
+#include "core/engine/log.h"
+#include "core/paths.h"
+
+namespace msplit {
+namespace {
+
+std::string g_logFile;
+
+void qtMessages(QtMsgType type, const QMessageLogContext&, const QString& message) {
+    const std::string text = message.toStdString();
+    switch (type) {
+        case QtDebugMsg:
+            spdlog::debug("qt: {}", text);
+            break;
+        case QtInfoMsg:
+            spdlog::info("qt: {}", text);
+            break;
+        case QtWarningMsg:
+            spdlog::warn("qt: {}", text);
+            break;
+        case QtCriticalMsg:
+        case QtFatalMsg:
+            spdlog::error("qt: {}", text);
+            break;
+    }
+}
+
+}  // namespace
+
+void initLogging(bool verbose, const std::string& logDir) {
+    auto console = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
+    console->set_level(verbose ? spdlog::level::debug : spdlog::level::warn);
+    std::vector<spdlog::sink_ptr> sinks{console};
+
+    const std::string dir = logDir.empty() ? paths::stateDir() : logDir;
+    g_logFile.clear();
+    if (QDir().mkpath(QString::fromStdString(dir))) {
+        try {
+            const std::string file = dir + "/music-split.log";
+            auto rotating =
+                std::make_shared<spdlog::sinks::rotating_file_sink_mt>(file, 5 * 1024 * 1024, 3);
+            rotating->set_level(verbose ? spdlog::level::debug : spdlog::level::info);
+            sinks.push_back(rotating);
+            g_logFile = file;
+        } catch (const spdlog::spdlog_ex& e) {
+            console->log(
+                spdlog::details::log_msg("music-split", spdlog::level::warn,
+                                         std::string("cannot open the log file: ") + e.what()));
+        }
+    }
+    auto logger = std::make_shared<spdlog::logger>("music-split", sinks.begin(), sinks.end());
+    logger->set_level(spdlog::level::debug);
+    logger->flush_on(spdlog::level::warn);
+    spdlog::set_default_logger(logger);
+    qInstallMessageHandler(qtMessages);
+    engine::setLogCallback([](engine::LogLevel level, const std::string& message) {
+        switch (level) {
+            case engine::LogLevel::Debug:
+                spdlog::debug("engine: {}", message);
+                break;
+            case engine::LogLevel::Info:
+                spdlog::info("engine: {}", message);
+                break;
+            case engine::LogLevel::Warning:
+                spdlog::warn("engine: {}", message);
+                break;
+            case engine::LogLevel::Error:
+                spdlog::error("engine: {}", message);
+                break;
+        }
+    });
+}
+
+std::string logFilePath() {
+    return g_logFile;
+}
+
+}  // namespace msplit
