@@ -1,6 +1,7 @@
 #include "core/audio/atomic_file.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -11,6 +12,19 @@
 #include "core/error.h"
 
 namespace msplit {
+namespace {
+
+// mkstemps creates 0600 files; the result should have the permissions any new file gets.
+mode_t newFileMode() {
+    static const mode_t mask = [] {
+        const mode_t m = umask(022);
+        umask(m);
+        return m;
+    }();
+    return 0666 & ~mask;
+}
+
+}  // namespace
 
 AtomicFile::AtomicFile(std::string target) : target_(std::move(target)) {
     const auto slash = target_.find_last_of('/');
@@ -23,6 +37,7 @@ AtomicFile::AtomicFile(std::string target) : target_(std::move(target)) {
     if (fd < 0)
         throw Error(ErrorKind::Io, target_,
                     std::string("cannot create a file in its folder: ") + std::strerror(errno));
+    fchmod(fd, newFileMode());
     close(fd);
     temp_ = buf.data();
 }

@@ -82,7 +82,7 @@ Input openInput(const std::string& path) {
 
     AudioInfo& info = in.info;
     info.container = raw->iformat->name;
-    info.codec = decoder->name;
+    info.codec = avcodec_get_name(st->codecpar->codec_id);  // "mp3", not the decoder's "mp3float"
     info.sampleRate = in.codec->sample_rate;
     info.channels = in.codec->ch_layout.nb_channels;
     if (raw->duration > 0)

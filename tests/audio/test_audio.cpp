@@ -1,0 +1,411 @@
+// Audio in and out through FFmpeg: every output format round-trips, inputs of any rate, layout and
+// container decode to 44.1 kHz stereo, tags survive, bad files give clear errors, writes are
+// atomic.
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+#include <cmath>
+
+#include <QDir>
+#include <QFile>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include "core/audio/decoder.h"
+#include "core/audio/encoder.h"
+#include "core/error.h"
+
+using namespace msplit;
+
+namespace {
+
+// Two different sines, one per channel, at `amp`.
+AudioBuffer sines(int rate, double seconds, int channels = 2, double amp = 0.5) {
+    AudioBuffer b;
+    b.sampleRate = rate;
+    b.channels = channels;
+    const auto frames = static_cast<int64_t>(seconds * rate);
+    b.samples.resize(static_cast<size_t>(frames * channels));
+    for (int c = 0; c < channels; ++c)
+        for (int64_t i = 0; i < frames; ++i)
+            b.channel(c)[i] =
+                static_cast<float>(amp * std::sin(2 * M_PI * (440.0 + 220 * c) * i / rate));
+    return b;
+}
+
+double maxDiff(const AudioBuffer& a, const AudioBuffer& b) {
+    if (a.samples.size() != b.samples.size()) return INFINITY;
+    double d = 0;
+    for (size_t i = 0; i < a.samples.size(); ++i)
+        d = std::max(d, std::abs(double(a.samples[i]) - double(b.samples[i])));
+    return d;
+}
+
+double rms(const float* x, int64_t n) {
+    double s = 0;
+    for (int64_t i = 0; i < n; ++i)
+        s += double(x[i]) * x[i];
+    return n ? std::sqrt(s / double(n)) : 0;
+}
+
+// Upward zero crossings per second of one channel: the frequency of a sine.
+double frequency(const AudioBuffer& b, int c) {
+    int crossings = 0;
+    const float* x = b.channel(c);
+    for (int64_t i = 1; i < b.frames(); ++i)
+        if (x[i - 1] < 0 && x[i] >= 0) ++crossings;
+    return crossings / b.seconds();
+}
+
+ErrorKind errorOf(const std::function<void()>& f, QString* message = nullptr) {
+    try {
+        f();
+    } catch (const Error& e) {
+        if (message) *message = e.what();
+        return e.kind();
+    }
+    return ErrorKind::Internal;  // "no error" reads as a failure in every test below
+}
+
+// Makes a test input with the ffmpeg command line (formats our encoder does not write).
+bool ffmpeg(const QStringList& args) {
+    QProcess p;
+    p.start("ffmpeg", QStringList{"-v", "error", "-y"} + args);
+    return p.waitForFinished(60000) && p.exitStatus() == QProcess::NormalExit && p.exitCode() == 0;
+}
+
+QStringList leftovers(const QString& dir) {
+    return QDir(dir).entryList(QDir::Files | QDir::Hidden).filter(".part");
+}
+
+}  // namespace
+
+class TestAudio : public QObject {
+    Q_OBJECT
+    QTemporaryDir tmp_;
+    QString path(const QString& name) const { return tmp_.filePath(name); }
+
+private Q_SLOTS:
+    void losslessRoundTrips_data() {
+        QTest::addColumn<int>("format");
+        QTest::addColumn<int>("depth");
+        QTest::addColumn<QString>("codec");
+        QTest::addColumn<double>("tolerance");  // half a step of the integer format
+        QTest::newRow("wav16") << int(FileFormat::Wav) << int(SampleFormat::Int16) << "pcm_s16le"
+                               << 0.5 / 32768;
+        QTest::newRow("wav24") << int(FileFormat::Wav) << int(SampleFormat::Int24) << "pcm_s24le"
+                               << 0.5 / 8388608;
+        QTest::newRow("wav32f") << int(FileFormat::Wav) << int(SampleFormat::Float32) << "pcm_f32le"
+                                << 0.0;
+        QTest::newRow("flac16") << int(FileFormat::Flac) << int(SampleFormat::Int16) << "flac"
+                                << 0.5 / 32768;
+        QTest::newRow("flac24") << int(FileFormat::Flac) << int(SampleFormat::Int24) << "flac"
+                                << 0.5 / 8388608;
+    }
+    void losslessRoundTrips() {
+        QFETCH(int, format);
+        QFETCH(int, depth);
+        QFETCH(QString, codec);
+        QFETCH(double, tolerance);
+        const AudioBuffer in = sines(44100, 1.5);
+        EncodeOptions opt;
+        opt.format = FileFormat(format);
+        opt.depth = SampleFormat(depth);
+        opt.clip = ClipMode::None;
+        const QString file = path(
+            QString("rt_%1.%2")
+                .arg(QTest::currentDataTag(), opt.format == FileFormat::Flac ? "flac" : "wav"));
+        encodeAudio(file.toStdString(), in, opt);
+        AudioInfo info = probeAudio(file.toStdString());
+        QCOMPARE(QString::fromStdString(info.codec), codec);
+        QCOMPARE(info.sampleRate, 44100);
+        QCOMPARE(info.channels, 2);
+        QVERIFY(std::abs(info.durationSeconds - 1.5) < 0.01);
+        const AudioBuffer out = decodeAudio(file.toStdString());
+        QCOMPARE(out.frames(), in.frames());
+        const double d = maxDiff(in, out);
+        QVERIFY2(d <= tolerance * 1.0001, qPrintable(QString("max difference %1").arg(d)));
+        QCOMPARE(QFileInfo(file).permissions() & QFile::ReadOther, QFile::ReadOther);  // not 0600
+        QVERIFY(leftovers(tmp_.path()).isEmpty());
+    }
+
+    void mp3KeepsLengthAndSound() {
+        const AudioBuffer in = sines(44100, 2.0);
+        EncodeOptions opt;
+        opt.format = FileFormat::Mp3;
+        opt.mp3BitrateKbps = 192;
+        opt.clip = ClipMode::None;
+        const QString file = path("sines.mp3");
+        encodeAudio(file.toStdString(), in, opt);
+        AudioInfo info = probeAudio(file.toStdString());
+        QCOMPARE(QString::fromStdString(info.codec), QString("mp3"));
+        const AudioBuffer out = decodeAudio(file.toStdString());
+        // LAME's delay and padding are trimmed by the decoder from the Xing/LAME header.
+        QVERIFY2(std::abs(out.frames() - in.frames()) <= 1152,
+                 qPrintable(QString::number(out.frames())));
+        QCOMPARE(std::round(frequency(out, 0)), 440.0);
+        QCOMPARE(std::round(frequency(out, 1)), 660.0);
+        // LAME itself comes out about 0.3 dB quieter (the ffmpeg command line too): allow 0.5 dB.
+        const double level = rms(out.channel(0) + 4410, out.frames() - 8820);
+        QVERIFY2(std::abs(20 * std::log10(level / (0.5 / std::sqrt(2.0)))) < 0.5,
+                 qPrintable(QString::number(level)));
+    }
+
+    void resamplesToTheModelRate() {
+        const AudioBuffer in = sines(48000, 2.0);
+        EncodeOptions opt;
+        opt.depth = SampleFormat::Float32;
+        opt.clip = ClipMode::None;
+        const QString file = path("48k.wav");
+        encodeAudio(file.toStdString(), in, opt);
+        AudioInfo info;
+        const AudioBuffer out = decodeAudio(file.toStdString(), 44100, 2, &info);
+        QCOMPARE(info.sampleRate, 48000);
+        QCOMPARE(out.sampleRate, 44100);
+        QVERIFY2(std::abs(out.frames() - 88200) <= 2, qPrintable(QString::number(out.frames())));
+        QCOMPARE(std::round(frequency(out, 0)), 440.0);
+        QCOMPARE(std::round(frequency(out, 1)), 660.0);
+        // Away from the edges the level is kept (a good resampler, not a linear one).
+        QVERIFY(std::abs(rms(out.channel(0) + 4410, 44100) - 0.5 / std::sqrt(2.0)) < 0.002);
+    }
+
+    void monoIsDuplicated() {
+        const AudioBuffer in = sines(44100, 1.0, 1);
+        EncodeOptions opt;
+        opt.depth = SampleFormat::Float32;
+        opt.clip = ClipMode::None;
+        const QString file = path("mono.wav");
+        encodeAudio(file.toStdString(), in, opt);
+        const AudioBuffer out = decodeAudio(file.toStdString());
+        QCOMPARE(out.channels, 2);
+        QCOMPARE(out.frames(), in.frames());
+        for (int c = 0; c < 2; ++c)
+            QVERIFY(std::equal(in.channel(0), in.channel(0) + in.frames(), out.channel(c)));
+    }
+
+    void surroundIsDownmixed() {
+        // 5.1 with a tone only in the front left: it must reach the left output, not the right.
+        const QString file = path("surround.flac");
+        QVERIFY(ffmpeg({"-f", "lavfi", "-i", "sine=frequency=440:duration=1:sample_rate=44100",
+                        "-filter_complex",
+                        "[0]pan=5.1|FL=c0|FR=0*c0|FC=0*c0|LFE=0*c0|BL=0*c0|BR=0*c0", file}));
+        AudioInfo info;
+        const AudioBuffer out = decodeAudio(file.toStdString(), 44100, 2, &info);
+        QCOMPARE(info.channels, 6);
+        QCOMPARE(out.channels, 2);
+        QVERIFY(rms(out.channel(0), out.frames()) > 0.05);
+        QVERIFY(rms(out.channel(1), out.frames()) < 1e-4);
+    }
+
+    void videoContainersGiveTheirAudio() {
+        const QString file = path("clip.mp4");
+        QVERIFY(ffmpeg({"-f", "lavfi", "-i", "testsrc=size=64x48:rate=10:duration=2", "-f", "lavfi",
+                        "-i", "sine=frequency=440:duration=2:sample_rate=48000", "-c:v", "mpeg4",
+                        "-c:a", "aac", "-shortest", file}));
+        AudioInfo info;
+        const AudioBuffer out = decodeAudio(file.toStdString(), 44100, 2, &info);
+        QCOMPARE(QString::fromStdString(info.codec), QString("aac"));
+        QVERIFY(std::abs(out.seconds() - 2.0) < 0.1);
+        QVERIFY(std::abs(frequency(out, 0) - 440.0) < 2);  // AAC's priming blurs the edges
+
+        const QString silentVideo = path("novideo.mp4");
+        QVERIFY(ffmpeg({"-f", "lavfi", "-i", "testsrc=size=64x48:rate=10:duration=1", "-c:v",
+                        "mpeg4", silentVideo}));
+        QString msg;
+        QCOMPARE(errorOf([&] { decodeAudio(silentVideo.toStdString()); }, &msg),
+                 ErrorKind::NoAudio);
+        QVERIFY2(msg.contains("no audio stream"), qPrintable(msg));
+    }
+
+    void tagsAreWrittenAndRead() {
+        EncodeOptions opt;
+        opt.tags = {{"title", "Blue Monday (drums)"},
+                    {"artist", "New Order"},
+                    {"album", "Power, Corruption & Lies"}};
+        for (FileFormat f : {FileFormat::Flac, FileFormat::Mp3, FileFormat::Wav}) {
+            opt.format = f;
+            const QString file = path(QString("tagged%1.%2")
+                                          .arg(int(f))
+                                          .arg(f == FileFormat::Mp3    ? "mp3"
+                                               : f == FileFormat::Flac ? "flac"
+                                                                       : "wav"));
+            encodeAudio(file.toStdString(), sines(44100, 0.5), opt);
+            const AudioInfo info = probeAudio(file.toStdString());
+            QCOMPARE(QString::fromStdString(info.tags.at("title")), QString("Blue Monday (drums)"));
+            QCOMPARE(QString::fromStdString(info.tags.at("artist")), QString("New Order"));
+        }
+    }
+
+    void realMp3() {
+        const std::string file = MUSIC_SPLIT_MEDIA "/demucs-test.mp3";
+        const AudioInfo info = probeAudio(file);
+        QCOMPARE(QString::fromStdString(info.codec), QString("mp3"));
+        QCOMPARE(info.sampleRate, 44100);
+        QCOMPARE(info.channels, 2);
+        int calls = 0;
+        double last = 0;
+        const AudioBuffer out = decodeAudio(file, 44100, 2, nullptr, [&](double f) {
+            ++calls;
+            last = f;
+            return true;
+        });
+        QVERIFY(std::abs(out.seconds() - info.durationSeconds) < 0.1);
+        QVERIFY(out.seconds() > 10);
+        QVERIFY(calls > 1);
+        QVERIFY(last > 0.95 && last <= 1.0);
+        for (int c = 0; c < 2; ++c) {
+            const double level = rms(out.channel(c), out.frames());
+            QVERIFY2(level > 0.02 && level < 0.7, qPrintable(QString::number(level)));
+        }
+    }
+
+    void decodeCanBeCancelled() {
+        const std::string file = MUSIC_SPLIT_MEDIA "/demucs-test.mp3";
+        int calls = 0;
+        QCOMPARE(errorOf([&] {
+                     decodeAudio(file, 44100, 2, nullptr, [&](double) { return ++calls < 3; });
+                 }),
+                 ErrorKind::Cancelled);
+        QCOMPARE(calls, 3);
+    }
+
+    void badInputsGiveClearErrors() {
+        QString msg;
+        QCOMPARE(errorOf([&] { decodeAudio(path("missing.wav").toStdString()); }, &msg),
+                 ErrorKind::NotFound);
+        QVERIFY(msg.contains("missing.wav"));
+
+        QFile empty(path("empty.mp3"));
+        QVERIFY(empty.open(QIODevice::WriteOnly));
+        empty.close();
+        QCOMPARE(errorOf([&] { decodeAudio(empty.fileName().toStdString()); }, &msg),
+                 ErrorKind::InvalidInput);
+        QVERIFY2(msg.contains("empty"), qPrintable(msg));
+
+        QFile text(path("notes.wav"));
+        QVERIFY(text.open(QIODevice::WriteOnly));
+        text.write("these are my lyrics, not audio\n");
+        text.close();
+        QCOMPARE(errorOf([&] { decodeAudio(text.fileName().toStdString()); }, &msg),
+                 ErrorKind::InvalidInput);
+
+        QFile noise(path("noise.flac"));
+        QVERIFY(noise.open(QIODevice::WriteOnly));
+        QByteArray bytes(64 * 1024, '\0');
+        quint32 x = 12345;
+        for (char& b : bytes)
+            b = char((x = x * 1664525u + 1013904223u) >> 24);
+        noise.write(bytes);
+        noise.close();
+        const ErrorKind k = errorOf([&] { decodeAudio(noise.fileName().toStdString()); }, &msg);
+        QVERIFY2(k == ErrorKind::InvalidInput || k == ErrorKind::NoAudio, qPrintable(msg));
+
+        QCOMPARE(errorOf([&] { decodeAudio(tmp_.path().toStdString()); }, &msg),
+                 ErrorKind::InvalidInput);
+        QVERIFY(msg.contains("folder"));
+    }
+
+    void truncatedFileDecodesWhatIsThere() {
+        EncodeOptions opt;
+        opt.format = FileFormat::Flac;
+        const QString file = path("cut.flac");
+        encodeAudio(file.toStdString(), sines(44100, 4.0), opt);
+        QFile f(file);
+        QVERIFY(f.resize(f.size() / 2));
+        // Users get the readable part rather than nothing; never a crash or garbage length.
+        const AudioBuffer out = decodeAudio(file.toStdString());
+        QVERIFY2(out.seconds() > 1.0 && out.seconds() < 3.0,
+                 qPrintable(QString::number(out.seconds())));
+    }
+
+    void clipModes() {
+        AudioBuffer loud = sines(44100, 0.1, 2, 1.5);
+        AudioBuffer a = loud;
+        applyClipMode(a, ClipMode::Rescale);
+        float peak = 0;
+        for (float x : a.samples)
+            peak = std::max(peak, std::abs(x));
+        QVERIFY(std::abs(peak - 1 / 1.01f) < 1e-6);
+        AudioBuffer b = loud;
+        applyClipMode(b, ClipMode::Clamp);
+        for (float x : b.samples)
+            QVERIFY(std::abs(x) <= 0.99f);
+        AudioBuffer quiet = sines(44100, 0.1);
+        AudioBuffer c = quiet;
+        applyClipMode(c, ClipMode::Rescale);
+        QCOMPARE(maxDiff(c, quiet), 0.0);  // already quiet: untouched
+    }
+
+    void badAudioIsNotWritten() {
+        AudioBuffer nan = sines(44100, 0.1);
+        nan.samples[100] = NAN;
+        QCOMPARE(errorOf([&] { encodeAudio(path("nan.wav").toStdString(), nan, {}); }),
+                 ErrorKind::InvalidInput);
+        QCOMPARE(errorOf([&] { encodeAudio(path("none.wav").toStdString(), AudioBuffer{}, {}); }),
+                 ErrorKind::NoAudio);
+        EncodeOptions flacFloat;
+        flacFloat.format = FileFormat::Flac;
+        flacFloat.depth = SampleFormat::Float32;
+        QCOMPARE(errorOf([&] {
+                     encodeAudio(path("f.flac").toStdString(), sines(44100, 0.1), flacFloat);
+                 }),
+                 ErrorKind::Unsupported);
+        QVERIFY(!QFile::exists(path("nan.wav")) && !QFile::exists(path("f.flac")));
+        QVERIFY(leftovers(tmp_.path()).isEmpty());
+    }
+
+    // A cancelled or failed write leaves the earlier file as it was and no temporary file.
+    void writesAreAtomic() {
+        const QString file = path("keep.wav");
+        QFile old(file);
+        QVERIFY(old.open(QIODevice::WriteOnly));
+        old.write("the user's earlier export");
+        old.close();
+        EncodeOptions opt;
+        QCOMPARE(errorOf([&] {
+                     encodeAudio(file.toStdString(), sines(44100, 3.0), opt,
+                                 [](double f) { return f < 0.5; });
+                 }),
+                 ErrorKind::Cancelled);
+        QVERIFY(old.open(QIODevice::ReadOnly));
+        QCOMPARE(old.readAll(), QByteArray("the user's earlier export"));
+        old.close();
+        QVERIFY(leftovers(tmp_.path()).isEmpty());
+
+        QString msg;
+        QCOMPARE(errorOf(
+                     [&] {
+                         encodeAudio(path("no/such/folder/x.wav").toStdString(), sines(44100, 0.1),
+                                     opt);
+                     },
+                     &msg),
+                 ErrorKind::Io);
+        QVERIFY2(msg.contains("folder"), qPrintable(msg));
+    }
+
+    // A disk that fills up mid-write (a file-size limit stands in for it): an Io error, nothing
+    // left.
+    void fullDiskIsReported() {
+        struct rlimit old {};
+        QCOMPARE(getrlimit(RLIMIT_FSIZE, &old), 0);
+        signal(SIGXFSZ, SIG_IGN);
+        struct rlimit small = old;
+        small.rlim_cur = 64 * 1024;
+        QCOMPARE(setrlimit(RLIMIT_FSIZE, &small), 0);
+        QString msg;
+        EncodeOptions opt;
+        opt.depth = SampleFormat::Float32;
+        const ErrorKind k = errorOf(
+            [&] { encodeAudio(path("big.wav").toStdString(), sines(44100, 5.0), opt); }, &msg);
+        setrlimit(RLIMIT_FSIZE, &old);
+        QCOMPARE(k, ErrorKind::Io);
+        qInfo("%s", qPrintable(msg));
+        QVERIFY(!QFile::exists(path("big.wav")));
+        QVERIFY(leftovers(tmp_.path()).isEmpty());
+    }
+};
+
+QTEST_GUILESS_MAIN(TestAudio)
+#include "test_audio.moc"
