@@ -53,8 +53,8 @@ at::Tensor Params::get(const std::string& name, const std::vector<int64_t>& shap
     }
     auto it = state_.find(name);
     if (it == state_.end())
-        throw Error("the model has no parameter " + name +
-                    " (checkpoint does not match its configuration)");
+        throw Error("the checkpoint is missing parameter " + name +
+                    " (it does not match its configuration)");
     if (it->second.sizes() != at::IntArrayRef(shape))
         throw Error("parameter " + name + " has shape " + shapeText(it->second.sizes()) +
                     ", the configuration implies " + shapeText(shape));

@@ -308,10 +308,12 @@ private:
             int64_t stride = strideItems[i]->toInt("tensor stride");
             if (size < 0 || stride < 0 || size > (int64_t(1) << 40) || stride > (int64_t(1) << 40))
                 throw Error("tensor with an absurd size or stride in checkpoint");
+            int64_t extent = 0;  // overflow-checked: a hostile shape must not wrap around
             if (size == 0)
                 empty = true;
-            else
-                last += (size - 1) * stride;
+            else if (__builtin_mul_overflow(size - 1, stride, &extent) ||
+                     __builtin_add_overflow(last, extent, &last))
+                throw Error("tensor with an absurd size or stride in checkpoint");
             sizes.push_back(size);
             strides.push_back(stride);
         }
