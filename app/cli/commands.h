@@ -3,9 +3,26 @@
 // and returns the process exit status.
 #include <QStringList>
 
+#include <string>
+
+class QCommandLineParser;
+
 namespace msplit::cli {
 
 int runSeparate(const QStringList& args);
 int runBench(const QStringList& args);
+int runModels(const QStringList& args);
+
+// Where models come from: --catalog, --base-url and --cache (shared by separate and models).
+struct ModelSource {
+    std::string catalog;  // empty: the shipped catalog
+    std::string baseUrl;  // empty: the catalog's
+    std::string cache;
+};
+void addModelSourceOptions(QCommandLineParser& p);
+ModelSource modelSource(const QCommandLineParser& p);
+// Makes a catalog model usable from the cache, downloading it (with progress) when allowed.
+// Names the catalog does not know are left to the repository. Throws Error.
+void ensureModel(const ModelSource& src, const std::string& name, bool download);
 
 }  // namespace msplit::cli

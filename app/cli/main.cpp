@@ -15,6 +15,7 @@ const char* kUsage =
     "commands:\n"
     "  separate INPUT... [-o OUT] [-n NAME] ...   split songs into stems (see separate --help)\n"
     "  bench [--config htdemucs] [--seconds N]    time a full-size model with random weights\n"
+    "  models [list|download|import|verify|remove] manage the model cache\n"
     "\n"
     "  --version   print the version\n"
     "  --help      print this help\n";
@@ -52,6 +53,7 @@ int main(int argc, char** argv) {
     const QString command = args.first();
     if (command == "separate") return msplit::cli::runSeparate(args);
     if (command == "bench") return msplit::cli::runBench(args);
+    if (command == "models") return msplit::cli::runModels(args);
     std::fprintf(stderr, "music-split-cli: unknown command '%s'\n%s", qPrintable(command), kUsage);
     return 2;
 }

@@ -49,8 +49,8 @@ Options parse(const QStringList& args) {
          "OUT",
          "separated"},
         {{"n", "name"}, "Model or bag name in the repository.", "NAME", defaults::kModel},
-        {"repo", "Model repository folder (demucs --repo).", "DIR",
-         QString::fromStdString(paths::modelRepo())},
+        {"repo", "Model repository folder (demucs --repo); default: the model cache.", "DIR"},
+        {"no-download", "Fail instead of downloading a missing model."},
         {"shifts", "Random shifts averaged (quality vs. time).", "N",
          QString::number(defaults::kShifts)},
         {"overlap", "Overlap between segments.", "F", QString::number(defaults::kOverlap)},
@@ -73,6 +73,7 @@ Options parse(const QStringList& args) {
         {"filename", "Output name template: {track}, {trackext}, {stem}, {ext}.", "TEMPLATE",
          defaults::kFilenameTemplate},
     });
+    addModelSourceOptions(p);
     QStringList argv = args;
     argv[0] = "music-split-cli separate";
     if (!p.parse(argv)) throw Error(ErrorKind::InvalidInput, "", p.errorText().toStdString());
@@ -86,7 +87,13 @@ Options parse(const QStringList& args) {
     o.outDir = p.value("out");
     auto& s = o.settings;
     s.model = p.value("name").toStdString();
-    s.repo = p.value("repo").toStdString();
+    if (p.isSet("repo")) {
+        s.repo = p.value("repo").toStdString();  // used as it is, as demucs --repo
+    } else {
+        const ModelSource src = modelSource(p);
+        ensureModel(src, s.model, !p.isSet("no-download"));
+        s.repo = src.cache;
+    }
     s.shifts = static_cast<int>(parseNumber(p.value("shifts"), "shifts"));
     s.overlap = parseNumber(p.value("overlap"), "overlap");
     if (p.isSet("segment")) s.segment = parseNumber(p.value("segment"), "segment");

@@ -57,14 +57,14 @@ public:
         for (int64_t s : shape)
             integer(s);
         raw("t(");
-        int64_t stride = 1;
-        std::vector<int64_t> strides(shape.size());
+        uint64_t stride = 1;  // unsigned: hostile shapes may wrap, and that is the point
+        std::vector<uint64_t> strides(shape.size());
         for (size_t i = shape.size(); i-- > 0;) {
             strides[i] = stride;
-            stride *= shape[i];
+            stride *= static_cast<uint64_t>(shape[i]);
         }
-        for (int64_t s : strides)
-            integer(s);
+        for (uint64_t s : strides)
+            integer(static_cast<int64_t>(s));
         raw("t\x89").global("collections", "OrderedDict").raw(")Rt").raw("R");
         return *this;
     }

@@ -86,26 +86,8 @@ private Q_SLOTS:
         cli.start(MUSIC_SPLIT_CLI, args);
         QVERIFY(cli.waitForFinished(300000));
         QVERIFY2(cli.exitCode() == 0, cli.readAllStandardError().constData());
-        at::Tensor ref = engine::readNpy((caseDir(name) + "/separate.npy").toStdString());
-        const QJsonArray sources = c["sources"].toArray();
-        QCOMPARE(ref.size(0), sources.size());
-        for (int i = 0; i < sources.size(); ++i) {
-            const QString file =
-                out.path() + "/" + name + "/input/" + sources[i].toString() + ".wav";
-            QVERIFY2(QFile::exists(file), qPrintable(file + " was not written"));
-            AudioInfo info;
-            AudioBuffer stem = decodeAudio(file.toStdString(), 44100, 2, &info);
-            QCOMPARE(info.codec, std::string("pcm_f32le"));
-            at::Tensor got = at::from_blob(stem.samples.data(), {2, stem.frames()}, at::kFloat);
-            QCOMPARE(got.size(1), ref.size(2));
-            // As demucs' CLI, each file is kept from clipping: divided by max(1.01 * peak, 1).
-            const at::Tensor expected =
-                ref[i] / std::max(1.01 * ref[i].abs().max().item<double>(), 1.0);
-            const double err = test::relativeError(got, expected);
-            QVERIFY2(
-                err <= 1e-4,
-                qPrintable(QString("%1: relative error %2").arg(sources[i].toString()).arg(err)));
-        }
+        const QString problem = test::compareCliStems(out.path() + "/" + name + "/input", name);
+        QVERIFY2(problem.isEmpty(), qPrintable(problem));
     }
 
 private:

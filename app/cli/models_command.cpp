@@ -1,0 +1,149 @@
+// music-split-cli models: list, download, import, verify and remove models in the cache.
+#include <QCommandLineParser>
+
+#include <cstdio>
+
+#include "app/cli/commands.h"
+#include "core/error.h"
+#include "core/models/catalog.h"
+#include "core/models/downloader.h"
+#include "core/models/model_store.h"
+#include "core/paths.h"
+
+namespace msplit::cli {
+namespace {
+
+std::string megabytes(double bytes) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.1f MB", bytes / 1e6);
+    return buf;
+}
+
+void printDownload(const std::string& name, const DownloadProgress& p) {
+    std::string line = "\rDownloading " + name + ": " + megabytes(double(p.received));
+    if (p.total > 0) line += " of " + megabytes(double(p.total));
+    if (p.bytesPerSecond > 0) line += ", " + megabytes(p.bytesPerSecond) + "/s";
+    if (p.etaSeconds >= 0) line += ", " + std::to_string(int(p.etaSeconds + 0.5)) + " s left";
+    std::fprintf(stderr, "%s   ", line.c_str());
+}
+
+}  // namespace
+
+void addModelSourceOptions(QCommandLineParser& p) {
+    p.addOptions({
+        {"catalog", "Model catalog file (default: the shipped one).", "FILE"},
+        {"base-url", "Download server (default: the catalog's base_url).", "URL"},
+        {"cache", "Model cache folder.", "DIR", QString::fromStdString(paths::modelRepo())},
+    });
+}
+
+ModelSource modelSource(const QCommandLineParser& p) {
+    return {p.value("catalog").toStdString(), p.value("base-url").toStdString(),
+            p.value("cache").toStdString()};
+}
+
+void ensureModel(const ModelSource& src, const std::string& name, bool download) {
+    const Catalog catalog = loadCatalog(src.catalog);
+    const CatalogModel* m = catalog.find(name);
+    if (!m) return;  // maybe a signature or a bag of the cache itself: the repository decides
+    if (!m->unsupported.empty()) throw Error(ErrorKind::Unsupported, name, m->unsupported);
+    const ModelStore store(src.cache);
+    if (store.isInstalled(*m)) return;
+    if (!download)
+        throw Error(ErrorKind::NotFound, name,
+                    "not installed (run: music-split-cli models download " + name + ")");
+    downloadModel(
+        store, src.baseUrl.empty() ? catalog.baseUrl : src.baseUrl, *m,
+        [&](const DownloadProgress& p) { printDownload(name, p); },
+        [](const QString& msg) { std::fprintf(stderr, "\n%s\n", qPrintable(msg)); });
+    std::fprintf(stderr, "\nInstalled %s in %s\n", name.c_str(), src.cache.c_str());
+}
+
+int runModels(const QStringList& args) {
+    QCommandLineParser p;
+    p.setApplicationDescription(
+        "Manage models: list, download NAME..., import PATH..., verify, remove NAME...");
+    p.addHelpOption();
+    p.addPositionalArgument("action", "list, download, import, verify or remove.");
+    addModelSourceOptions(p);
+    QStringList argv = args;
+    argv[0] = "music-split-cli models";
+    if (!p.parse(argv)) {
+        std::fprintf(stderr, "music-split-cli: %s\n", qPrintable(p.errorText()));
+        return 2;
+    }
+    if (p.isSet("help")) {
+        std::fputs(qPrintable(p.helpText()), stdout);
+        return 0;
+    }
+    QStringList pos = p.positionalArguments();
+    const QString action = pos.isEmpty() ? "list" : pos.takeFirst();
+    const ModelSource src = modelSource(p);
+    try {
+        const Catalog catalog = loadCatalog(src.catalog);
+        const ModelStore store(src.cache);
+        if (action == "list") {
+            std::printf("%-14s %-6s %-10s %-14s %s\n", "NAME", "STEMS", "SIZE", "STATE",
+                        "DESCRIPTION");
+            for (const auto& m : catalog.models) {
+                const bool installed = store.isInstalled(m);
+                const std::string state = !m.unsupported.empty() ? "unsupported"
+                                          : installed            ? "installed"
+                                                                 : "not installed";
+                std::printf("%-14s %-6zu %-10s %-14s %s\n", m.name.c_str(), m.stems.size(),
+                            installed ? megabytes(double(store.installedBytes(m))).c_str() : "-",
+                            state.c_str(), m.description.c_str());
+            }
+            std::printf("cache: %s\n", store.dir().c_str());
+            return 0;
+        }
+        if (action == "download" || action == "remove") {
+            if (pos.isEmpty())
+                throw Error(ErrorKind::InvalidInput, "",
+                            "name the models to " + action.toStdString());
+            for (const QString& name : pos) {
+                const CatalogModel* m = catalog.find(name.toStdString());
+                if (!m)
+                    throw Error(ErrorKind::NotFound, name.toStdString(),
+                                "not in the catalog (see models list)");
+                if (action == "download") {
+                    ensureModel(src, m->name, true);
+                } else {
+                    store.remove(*m, catalog);
+                    std::printf("removed %s\n", m->name.c_str());
+                }
+            }
+            return 0;
+        }
+        if (action == "import") {
+            if (pos.isEmpty())
+                throw Error(ErrorKind::InvalidInput, "", "name the .th files or folders to import");
+            for (const QString& path : pos)
+                for (const auto& f : store.import(path.toStdString()))
+                    std::printf("imported %s\n", f.c_str());
+            // Catalog models whose files are now all there become usable by name.
+            for (const auto& m : catalog.models)
+                if (m.unsupported.empty() && store.missingFiles(m).empty() &&
+                    !store.isInstalled(m)) {
+                    store.writeBag(m);
+                    std::printf("installed %s\n", m.name.c_str());
+                }
+            return 0;
+        }
+        if (action == "verify") {
+            const auto broken = store.verify();
+            for (const auto& b : broken)
+                std::printf("BROKEN %s\n", b.c_str());
+            if (!broken.empty()) return 1;
+            std::printf("every model file in %s is intact\n", store.dir().c_str());
+            return 0;
+        }
+        throw Error(ErrorKind::InvalidInput, action.toStdString(),
+                    "unknown action (see models --help)");
+    } catch (const Error& e) {
+        std::fprintf(stderr, "music-split-cli: %s\n", e.what());
+        return 1;
+    }
+}
+
+}  // namespace msplit::cli

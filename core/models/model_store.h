@@ -1,0 +1,48 @@
+#pragma once
+// The model cache: a demucs-style local repository ({sig}-{sha8}.th files plus NAME.yaml bags
+// written from the catalog), so `separate --repo` and the Python demucs can read it too.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/models/catalog.h"
+
+namespace msplit {
+
+class ModelStore {
+public:
+    explicit ModelStore(std::string dir);  // created on first write
+
+    const std::string& dir() const { return dir_; }
+    std::string filePath(const CatalogFile& f) const;
+    // Where a download in progress is kept between attempts (resumed with an HTTP Range).
+    std::string partPath(const CatalogFile& f) const;
+
+    // Every file present and the bag file written.
+    bool isInstalled(const CatalogModel& m) const;
+    std::vector<CatalogFile> missingFiles(const CatalogModel& m) const;
+    int64_t installedBytes(const CatalogModel& m) const;
+    // Writes NAME.yaml (models, weights, segment) atomically. Throws Error (Io).
+    void writeBag(const CatalogModel& m) const;
+    // Moves a verified file into the store: the checksum must match the name, else the source
+    // is left alone and Error (InvalidInput) is thrown. Hard-links when `keepSource`, else renames.
+    void adopt(const std::string& source, const CatalogFile& f, bool keepSource) const;
+    // Looks for the file in the torch hub cache (where Python demucs downloads); adopts a copy
+    // when found and intact. Returns whether it did.
+    bool reuseFromTorchHub(const CatalogFile& f) const;
+    // Removes the model's bag and the files no other installed model of `catalog` uses.
+    void remove(const CatalogModel& m, const Catalog& catalog) const;
+    // Checks every .th file's checksum; returns the broken ones ("file: reason").
+    std::vector<std::string> verify() const;
+    // Imports a .th file, or every .th and .yaml of a folder; returns what was imported.
+    std::vector<std::string> import(const std::string& path) const;
+
+    // $TORCH_HOME/hub/checkpoints (default $XDG_CACHE_HOME/torch or ~/.cache/torch).
+    static std::string torchHubDir();
+
+private:
+    void ensureDir() const;
+    std::string dir_;
+};
+
+}  // namespace msplit
