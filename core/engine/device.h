@@ -14,7 +14,9 @@ std::string deviceDescription(const at::Device& device);
 bool cudaAvailable();
 
 // Sets LibTorch's intra-op threads; n <= 0 means all cores (Debian's LibTorch starts with one).
+// Also tunes glibc's allocator for the engine's large, short-lived buffers (tuneAllocator).
 void setThreads(int n);
+void tuneAllocator();
 
 // "float32", "float16" or "bfloat16": reduced precision is for CUDA only.
 at::ScalarType parsePrecision(const std::string& name, const at::Device& device);
