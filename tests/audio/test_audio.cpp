@@ -147,6 +147,17 @@ private Q_SLOTS:
                  qPrintable(QString::number(out.frames())));
         QCOMPARE(std::round(frequency(out, 0)), 440.0);
         QCOMPARE(std::round(frequency(out, 1)), 660.0);
+        // Aligned (the decoder removes LAME's delay), the tone comes back at a good SNR.
+        const int64_t n = std::min(in.frames(), out.frames());
+        double signal = 0, noise = 0;
+        for (int c = 0; c < 2; ++c)
+            for (int64_t i = 0; i < n; ++i) {
+                signal += double(in.channel(c)[i]) * in.channel(c)[i];
+                noise += std::pow(double(in.channel(c)[i]) - out.channel(c)[i], 2);
+            }
+        const double snr = 10 * std::log10(signal / noise);
+        qInfo("mp3 192 kb/s: SNR %.1f dB", snr);
+        QVERIFY2(snr >= 25, qPrintable(QString::number(snr)));
         // LAME itself comes out about 0.3 dB quieter (the ffmpeg command line too): allow 0.5 dB.
         const double level = rms(out.channel(0) + 4410, out.frames() - 8820);
         QVERIFY2(std::abs(20 * std::log10(level / (0.5 / std::sqrt(2.0)))) < 0.5,
@@ -305,6 +316,30 @@ private Q_SLOTS:
         QCOMPARE(errorOf([&] { decodeAudio(tmp_.path().toStdString()); }, &msg),
                  ErrorKind::InvalidInput);
         QVERIFY(msg.contains("folder"));
+    }
+
+    void zeroLengthAndUnknownCodecs() {
+        // A WAV with a header and no samples.
+        const QString zero = path("zero.wav");
+        QVERIFY(ffmpeg({"-f", "lavfi", "-i", "anullsrc=r=44100:cl=stereo", "-t", "0", zero}));
+        QString msg;
+        QCOMPARE(errorOf([&] { decodeAudio(zero.toStdString()); }, &msg), ErrorKind::NoAudio);
+        QVERIFY2(msg.contains("no audio") || msg.contains("empty") || msg.contains("zero"),
+                 qPrintable(msg));
+
+        // A WAV whose format tag names a codec FFmpeg does not know.
+        QByteArray wav("RIFF\x34\x00\x00\x00WAVEfmt \x10\x00\x00\x00", 20);
+        const char fmt[] = {char(0x99), char(0x99), 2, 0, 0x44, char(0xac), 0,  0,
+                            0x10,       char(0xb1), 2, 0, 4,    0,          16, 0};
+        wav.append(fmt, sizeof fmt);
+        wav.append("data\x10\x00\x00\x00", 8);
+        wav.append(QByteArray(16, '\x01'));
+        QFile f(path("strange.wav"));
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(wav);
+        f.close();
+        const ErrorKind k = errorOf([&] { decodeAudio(f.fileName().toStdString()); }, &msg);
+        QVERIFY2(k == ErrorKind::Unsupported, qPrintable(msg));
     }
 
     void truncatedFileDecodesWhatIsThere() {
