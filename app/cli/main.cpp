@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "app/cli/commands.h"
+#include "core/engine/device.h"
 #include "core/engine/error.h"
 #include "core/log/logging.h"
 
@@ -23,6 +24,7 @@ const char* kUsage =
 }  // namespace
 
 int main(int argc, char** argv) {
+    msplit::engine::tuneAllocator();  // before any thread starts, so that it has one heap
     QCoreApplication app(argc, argv);
     QCoreApplication::setApplicationName("music-split-cli");
     QCoreApplication::setApplicationVersion(MUSIC_SPLIT_VERSION);
