@@ -44,7 +44,7 @@ int runBench(const QStringList& args) {
     p.setApplicationDescription("Time a full-size model with random weights on generated audio.");
     p.addHelpOption();
     p.addOptions({
-        {"config", "Model layout: htdemucs or htdemucs_6s.", "NAME", "htdemucs"},
+        {"config", "Model layout: htdemucs, htdemucs_6s or hdemucs (v3).", "NAME", "htdemucs"},
         {"seconds", "Length of the generated audio.", "N", "30"},
         {"device", "auto, cpu, cuda or cuda:N.", "D", defaults::kDevice},
         {"precision", "float32, or float16/bfloat16 on CUDA.", "P", defaults::kPrecision},

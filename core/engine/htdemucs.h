@@ -3,6 +3,7 @@
 #include <memory>
 #include <vector>
 
+#include "core/engine/hybrid_unet.h"
 #include "core/engine/layers.h"
 #include "core/engine/model.h"
 #include "core/engine/transformer.h"
@@ -21,16 +22,10 @@ public:
     std::string className() const override { return "HTDemucs"; }
 
 private:
-    at::Tensor spec(const at::Tensor& x) const;
-    at::Tensor ispec(const at::Tensor& z, int64_t length) const;
-
-    int64_t nfft_ = 4096, hop_ = 1024, depth_ = 4;
+    int64_t nfft_ = 4096, hop_ = 1024;
     int64_t bottomChannels_ = 0;
     bool useTrainSegment_ = true;
-    double freqEmbScale_ = 0.0;
-    at::Tensor freqEmb_;  // (freqs, channels), already multiplied by its scale
-    std::vector<HEncLayer> encoder_, tencoder_;
-    std::vector<HDecLayer> decoder_, tdecoder_;
+    std::unique_ptr<HybridUNet> unet_;
     std::unique_ptr<CrossTransformer> transformer_;
     Conv upsampler_, downsampler_, upsamplerT_, downsamplerT_;
 };

@@ -1,6 +1,8 @@
 #include "core/engine/layers.h"
 
+#include "core/engine/blstm.h"
 #include "core/engine/error.h"
+#include "core/engine/local_state.h"
 
 namespace msplit::engine {
 
@@ -104,7 +106,6 @@ GroupNorm GroupNorm::load(Params& p, const std::string& name, int64_t groups, in
 
 DConv::DConv(Params& p, const std::string& name, int64_t channels, const DConvOptions& opt)
     : gelu_(opt.gelu) {
-    if (opt.attn || opt.lstm) throw Error("DConv with attention or LSTM is not supported yet");
     const bool dilate = opt.depth > 0;
     const int depth = std::abs(opt.depth);
     const auto hidden = static_cast<int64_t>(static_cast<double>(channels) / opt.compress);
@@ -113,13 +114,20 @@ DConv::DConv(Params& p, const std::string& name, int64_t channels, const DConvOp
         const int64_t padding = dilation * (opt.kernel / 2);
         const std::string prefix = name + ".layers." + std::to_string(d) + ".";
         Layer layer;
-        // nn.Sequential indices: 0 conv, 1 norm, 2 act, 3 conv, 4 norm, 5 glu, 6 scale
+        // nn.Sequential indices: 0 conv, 1 norm, 2 act, [BLSTM], [LocalState], conv, norm, glu,
+        // scale: the optional modules shift the later indices.
         layer.conv1 =
             Conv::conv1d(p, prefix + "0", channels, hidden, opt.kernel, 1, padding, dilation);
         layer.norm1 = GroupNorm::load(p, prefix + "1", opt.norm ? 1 : 0, hidden);
-        layer.conv2 = Conv::conv1d(p, prefix + "3", hidden, 2 * channels, 1);
-        layer.norm2 = GroupNorm::load(p, prefix + "4", opt.norm ? 1 : 0, 2 * channels);
-        layer.scale = p.get(prefix + "6.scale", {channels}).unsqueeze(1);
+        int next = 3;
+        if (opt.lstm)
+            layer.lstm = std::make_shared<BLSTM>(p, prefix + std::to_string(next++), hidden);
+        if (opt.attn)
+            layer.attn = std::make_shared<LocalState>(p, prefix + std::to_string(next++), hidden);
+        layer.conv2 = Conv::conv1d(p, prefix + std::to_string(next), hidden, 2 * channels, 1);
+        layer.norm2 =
+            GroupNorm::load(p, prefix + std::to_string(next + 1), opt.norm ? 1 : 0, 2 * channels);
+        layer.scale = p.get(prefix + std::to_string(next + 3) + ".scale", {channels}).unsqueeze(1);
         layers_.push_back(std::move(layer));
     }
 }
@@ -128,6 +136,8 @@ at::Tensor DConv::operator()(at::Tensor x) const {
     for (const auto& l : layers_) {
         at::Tensor y = l.norm1(l.conv1(x));
         y = gelu_ ? at::gelu(y) : at::relu(y);
+        if (l.lstm) y = (*l.lstm)(y);
+        if (l.attn) y = (*l.attn)(y);
         y = at::glu(l.norm2(l.conv2(y)), 1);
         x = x + l.scale * y;
     }

@@ -51,6 +51,9 @@ struct DConvOptions {
     int kernel = 3;
 };
 
+class BLSTM;
+class LocalState;
+
 // Residual branch of dilated convolutions (demucs.py DConv), applied on (B, C, T).
 class DConv {
 public:
@@ -61,6 +64,8 @@ private:
     struct Layer {
         Conv conv1;
         GroupNorm norm1;
+        std::shared_ptr<BLSTM> lstm;       // v3 deep layers only
+        std::shared_ptr<LocalState> attn;  // v3 deep layers only
         Conv conv2;
         GroupNorm norm2;
         at::Tensor scale;

@@ -1,6 +1,7 @@
 #include "core/engine/model_configs.h"
 
 #include "core/engine/error.h"
+#include "core/engine/hdemucs.h"
 #include "core/engine/htdemucs.h"
 #include "core/engine/kwargs.h"
 #include "core/engine/params.h"
@@ -54,30 +55,52 @@ PyRef htdemucsKwargs(const std::vector<std::string>& sources) {
     return d;
 }
 
+// Hybrid Demucs v3 as demucs' conf/config.yaml trains it (hdemucs_mmi), with the bags' 44 s
+// segment; every other option is HDemucs's default, which equals that config.
+PyRef hdemucsKwargs() {
+    auto d = std::make_shared<PyValue>(PyValue::Type::Dict);
+    d->entries.emplace_back(key("sources"), names({"drums", "bass", "other", "vocals"}));
+    d->entries.emplace_back(key("audio_channels"), integer(2));
+    d->entries.emplace_back(key("samplerate"), integer(44100));
+    d->entries.emplace_back(key("segment"), integer(44));
+    d->entries.emplace_back(key("channels"), integer(48));
+    d->entries.emplace_back(key("depth"), integer(6));
+    return d;
+}
+
 }  // namespace
 
 std::vector<std::string> officialConfigNames() {
-    return {"htdemucs", "htdemucs_6s"};
+    return {"htdemucs", "htdemucs_6s", "hdemucs"};
+}
+
+PyRef officialKwargs(const std::string& config) {
+    if (config == "htdemucs") return htdemucsKwargs({"drums", "bass", "other", "vocals"});
+    if (config == "htdemucs_6s")
+        return htdemucsKwargs({"drums", "bass", "other", "vocals", "guitar", "piano"});
+    if (config == "hdemucs") return hdemucsKwargs();
+    std::string known;
+    for (const auto& n : officialConfigNames())
+        known += (known.empty() ? "" : ", ") + n;
+    throw Error("unknown model configuration '" + config + "' (known: " + known + ")");
 }
 
 RandomModel buildRandomModel(const std::string& config, const at::TensorOptions& options,
-                             uint64_t seed) {
-    PyRef kwargs;
-    if (config == "htdemucs") {
-        kwargs = htdemucsKwargs({"drums", "bass", "other", "vocals"});
-    } else if (config == "htdemucs_6s") {
-        kwargs = htdemucsKwargs({"drums", "bass", "other", "vocals", "guitar", "piano"});
-    } else {
-        std::string known;
-        for (const auto& n : officialConfigNames())
-            known += (known.empty() ? "" : ", ") + n;
-        throw Error("unknown model configuration '" + config + "' (known: " + known + ")");
-    }
+                             uint64_t seed, PyRef kwargs) {
+    if (!kwargs) kwargs = officialKwargs(config);
     Kwargs kw(*kwargs);
     Params params = Params::random(options, seed);
     RandomModel out;
-    out.model = std::make_shared<HTDemucs>(kw, params);
+    if (config == "hdemucs") {
+        out.model = std::make_shared<HDemucs>(kw, params);
+        out.klass = "demucs.hdemucs.HDemucs";
+    } else {
+        out.model = std::make_shared<HTDemucs>(kw, params);
+        out.klass = "demucs.htdemucs.HTDemucs";
+    }
     out.parameters = params.usedElements();
+    out.kwargs = kwargs;
+    out.state = params.state();
     return out;
 }
 

@@ -2,6 +2,7 @@
 
 #include "core/engine/checkpoint.h"
 #include "core/engine/error.h"
+#include "core/engine/hdemucs.h"
 #include "core/engine/htdemucs.h"
 #include "core/engine/kwargs.h"
 #include "core/engine/log.h"
@@ -20,9 +21,11 @@ std::shared_ptr<Model> loadModel(const std::string& path, const at::TensorOption
         if (ck.klass == "demucs.htdemucs.HTDemucs") {
             model = std::make_shared<HTDemucs>(kwargs, params);
         } else if (ck.klass == "demucs.hdemucs.HDemucs") {
-            throw Error("Hybrid Demucs (v3) models are not supported yet");
+            model = std::make_shared<HDemucs>(kwargs, params);
         } else if (ck.klass == "demucs.demucs.Demucs") {
-            throw Error("Demucs v2 models are not supported");
+            throw Error(
+                "Demucs v2 models (demucs.demucs.Demucs) are not supported: bags that use them, "
+                "such as mdx and mdx_q, cannot be loaded; use mdx_extra or htdemucs");
         } else {
             throw Error("unknown model class " + ck.klass);
         }

@@ -25,6 +25,8 @@ public:
     const at::TensorOptions& options() const { return options_; }
     // Number of scalars in the parameters taken so far.
     int64_t usedElements() const;
+    // Every tensor (for random models: those made so far), by name.
+    const std::map<std::string, at::Tensor>& state() const { return state_; }
 
 private:
     std::map<std::string, at::Tensor> state_;

@@ -1,5 +1,8 @@
 #include "core/engine/spec.h"
 
+#include "core/engine/error.h"
+#include "core/engine/layers.h"
+
 namespace msplit::engine {
 
 at::Tensor spectro(const at::Tensor& x, int64_t nfft, int64_t hop) {
@@ -58,6 +61,38 @@ at::Tensor ispectro(const at::Tensor& z, int64_t hop, int64_t length) {
     shape.pop_back();
     shape.back() = x.size(-1);
     return x.view(shape);
+}
+
+at::Tensor hybridSpec(const at::Tensor& x, int64_t nfft, int64_t hop, bool old) {
+    const int64_t le = (x.size(-1) + hop - 1) / hop;
+    const int64_t pad = hop / 2 * 3;
+    const int64_t right = pad + le * hop - x.size(-1);
+    const at::Tensor padded =
+        old ? at::constant_pad_nd(x, {pad, right}) : reflectPad1d(x, pad, right);
+    at::Tensor z = spectro(padded, nfft, hop);
+    z = z.slice(-2, 0, z.size(-2) - 1);
+    if (z.size(-1) != le + 4) throw Error("internal: unexpected spectrogram length");
+    return z.slice(-1, 2, 2 + le);
+}
+
+at::Tensor hybridIspec(const at::Tensor& z, int64_t hop, int64_t length, bool old) {
+    at::Tensor padded = at::constant_pad_nd(z, {0, 0, 0, 1});
+    padded = at::constant_pad_nd(padded, {2, 2});
+    const int64_t pad = hop / 2 * 3;
+    if (old) return ispectro(padded, hop, hop * ((length + hop - 1) / hop)).slice(-1, 0, length);
+    const int64_t le = hop * ((length + hop - 1) / hop) + 2 * pad;
+    return ispectro(padded, hop, le).slice(-1, pad, pad + length);
+}
+
+at::Tensor complexToChannels(const at::Tensor& z) {
+    const int64_t B = z.size(0), C = z.size(1), Fq = z.size(2), T = z.size(3);
+    return at::view_as_real(z).permute({0, 1, 4, 2, 3}).reshape({B, C * 2, Fq, T});
+}
+
+at::Tensor channelsToComplex(const at::Tensor& x) {
+    const int64_t B = x.size(0), S = x.size(1), Fq = x.size(3), T = x.size(4);
+    return at::view_as_complex(
+        x.view({B, S, -1, 2, Fq, T}).permute({0, 1, 2, 4, 5, 3}).contiguous());
 }
 
 }  // namespace msplit::engine

@@ -27,14 +27,18 @@ inline QString caseDir(const QString& name) {
     return fixturesDir() + "/" + name;
 }
 
+inline at::Tensor caseMix(const QString& name) {
+    return engine::readNpy((caseDir(name) + "/input.npy").toStdString());
+}
+
 inline QJsonObject caseJson(const QString& name) {
     QFile f(caseDir(name) + "/case.json");
     if (!f.open(QIODevice::ReadOnly)) return {};
     return QJsonDocument::fromJson(f.readAll()).object();
 }
 
-inline QStringList htdemucsCases() {
-    return {"htdemucs_tiny", "htdemucs6_tiny_bottom", "htdemucs_ft_bag_tiny"};
+inline QStringList parityCases() {
+    return {"htdemucs_tiny", "htdemucs6_tiny_bottom", "htdemucs_ft_bag_tiny", "hdemucs_tiny"};
 }
 
 // max |a - b| / max |ref|, the fixtures' tolerance measure.

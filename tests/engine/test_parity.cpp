@@ -93,7 +93,7 @@ private Q_SLOTS:
 private:
     void cases() {
         QTest::addColumn<QString>("name");
-        for (const QString& n : test::htdemucsCases())
+        for (const QString& n : test::parityCases())
             QTest::newRow(qPrintable(n)) << n;
     }
 };

@@ -1,0 +1,172 @@
+#include "core/engine/hybrid_unet.h"
+
+#include "core/engine/error.h"
+#include "core/engine/kwargs.h"
+
+namespace msplit::engine {
+
+void UNetOptions::read(Kwargs& kw) {
+    audioChannels = kw.integer("audio_channels", audioChannels);
+    channels = kw.integer("channels", channels);
+    channelsTime = kw.integer("channels_time", channelsTime);
+    growth = kw.real("growth", growth);
+    nfft = kw.integer("nfft", nfft);
+    depth = kw.integer("depth", depth);
+    rewrite = kw.boolean("rewrite", rewrite);
+    freqEmb = kw.real("freq_emb", freqEmb);
+    embScale = kw.real("emb_scale", embScale);
+    kw.boolean("emb_smooth", true);  // initialisation only
+    kernelSize = kw.integer("kernel_size", kernelSize);
+    timeStride = kw.integer("time_stride", timeStride);
+    stride = kw.integer("stride", stride);
+    context = kw.integer("context", context);
+    contextEnc = kw.integer("context_enc", contextEnc);
+    normStarts = kw.integer("norm_starts", normStarts);
+    normGroups = kw.integer("norm_groups", normGroups);
+    dconvMode = kw.integer("dconv_mode", dconvMode);
+    dconv.depth = static_cast<int>(kw.integer("dconv_depth", dconv.depth));
+    dconv.compress = kw.real("dconv_comp", dconv.compress);
+    kw.real("dconv_init", 1e-4);  // initialisation only
+    if (!kw.reals("multi_freqs").empty()) throw Error("models with multi_freqs are not supported");
+    kw.integer("multi_freqs_depth", 2);
+    if (!kw.boolean("cac", true))
+        throw Error("models without complex-as-channels (Wiener filtering) are not supported");
+    if (kw.integer("wiener_iters", 0) != kw.integer("end_iters", 0))
+        throw Error("invalid model: wiener_iters != end_iters");
+}
+
+HybridUNet::HybridUNet(Params& p, const UNetOptions& o) {
+    // The layout of hdemucs.py / htdemucs.py. Decoders are built outermost first, stored innermost
+    // first.
+    int64_t timeLayers = 0;
+    for (int64_t index = 0, f = o.nfft / 2; index < o.depth && o.hybrid; ++index) {
+        if (f <= 1) continue;
+        ++timeLayers;
+        f = f <= o.kernelSize ? 1 : f / o.stride;
+    }
+    int64_t chin = o.audioChannels, chinZ = 2 * chin;
+    int64_t chout = o.channelsTime ? o.channelsTime : o.channels, choutZ = o.channels;
+    int64_t freqs = o.nfft / 2;
+    std::vector<HDecLayer> decoders, tdecoders;
+    for (int64_t index = 0; index < o.depth; ++index) {
+        const bool freq = freqs > 1;
+        HLayerOptions kwf;
+        kwf.kernelSize = o.kernelSize;
+        kwf.stride = o.stride;
+        kwf.freq = freq;
+        kwf.norm = index >= o.normStarts;
+        kwf.normGroups = o.normGroups;
+        kwf.rewrite = o.rewrite;
+        kwf.dconvOptions = o.dconv;
+        kwf.dconvOptions.lstm = index >= o.dconvLstmFrom;
+        kwf.dconvOptions.attn = index >= o.dconvAttnFrom;
+        if (!freq) {
+            kwf.kernelSize = o.timeStride * 2;
+            kwf.stride = o.timeStride;
+        }
+        bool lastFreq = false;
+        if (freq && freqs <= o.kernelSize) {
+            kwf.kernelSize = freqs;
+            kwf.pad = false;
+            lastFreq = true;
+        }
+        HLayerOptions kwt = kwf;
+        kwt.freq = false;
+        kwt.kernelSize = o.kernelSize;
+        kwt.stride = o.stride;
+        kwt.pad = true;
+        if (lastFreq) {
+            choutZ = std::max(chout, choutZ);
+            chout = choutZ;
+        }
+        const std::string i = std::to_string(index);
+        HLayerOptions enc = kwf;
+        enc.dconv = o.dconvMode & 1;
+        enc.context = o.contextEnc;
+        encoder_.emplace_back(p, "encoder." + i, chinZ, choutZ, enc);
+        if (o.hybrid && freq) {
+            HLayerOptions tenc = kwt;
+            tenc.dconv = o.dconvMode & 1;
+            tenc.context = o.contextEnc;
+            tenc.empty = lastFreq;
+            tencoder_.emplace_back(p, "tencoder." + i, chin, chout, tenc);
+        }
+        if (index == 0) {
+            chin = o.audioChannels * o.sources;
+            chinZ = 2 * chin;
+        }
+        HLayerOptions dec = kwf;
+        dec.dconv = o.dconvMode & 2;
+        dec.last = index == 0;
+        dec.context = o.context;
+        decoders.emplace_back(p, "decoder." + std::to_string(o.depth - 1 - index), choutZ, chinZ,
+                              dec);
+        if (o.hybrid && freq) {
+            HLayerOptions tdec = kwt;
+            tdec.dconv = o.dconvMode & 2;
+            tdec.empty = lastFreq;
+            tdec.last = index == 0;
+            tdec.context = o.context;
+            tdecoders.emplace_back(p, "tdecoder." + std::to_string(timeLayers - 1 - index), chout,
+                                   chin, tdec);
+        }
+        innerChannels_ = choutZ;
+        chin = chout;
+        chinZ = choutZ;
+        chout = static_cast<int64_t>(o.growth * static_cast<double>(chout));
+        choutZ = static_cast<int64_t>(o.growth * static_cast<double>(choutZ));
+        if (freq) freqs = freqs <= o.kernelSize ? 1 : freqs / o.stride;
+        if (index == 0 && o.freqEmb != 0.0) {
+            freqEmb_ = p.get("freq_emb.embedding.weight", {freqs, chinZ}) * o.embScale;
+            freqEmbScale_ = o.freqEmb;
+        }
+    }
+    decoder_.assign(std::make_move_iterator(decoders.rbegin()),
+                    std::make_move_iterator(decoders.rend()));
+    tdecoder_.assign(std::make_move_iterator(tdecoders.rbegin()),
+                     std::make_move_iterator(tdecoders.rend()));
+}
+
+void HybridUNet::encode(at::Tensor& x, at::Tensor& xt, Skips& s) const {
+    for (size_t idx = 0; idx < encoder_.size(); ++idx) {
+        s.lengths.push_back(x.size(-1));
+        at::Tensor inject;
+        if (idx < tencoder_.size()) {
+            s.lengthsT.push_back(xt.size(-1));
+            xt = tencoder_[idx](xt);
+            if (!tencoder_[idx].empty())
+                s.savedT.push_back(xt);
+            else
+                inject = xt;  // the time branch joins the frequency branch here
+        }
+        x = encoder_[idx](x, inject);
+        if (idx == 0 && freqEmb_.defined())  // (freqs, C) -> (1, C, freqs, 1)
+            x = x + freqEmbScale_ * freqEmb_.t().unsqueeze(0).unsqueeze(-1);
+        s.saved.push_back(x);
+    }
+}
+
+void HybridUNet::decode(at::Tensor& x, at::Tensor& xt, Skips& s) const {
+    const size_t offset = decoder_.size() - tdecoder_.size();
+    for (size_t idx = 0; idx < decoder_.size(); ++idx) {
+        const at::Tensor skip = s.saved.back();
+        s.saved.pop_back();
+        at::Tensor pre;
+        std::tie(x, pre) = decoder_[idx](x, skip, s.lengths.back());
+        s.lengths.pop_back();
+        if (idx < offset) continue;
+        const HDecLayer& tdec = tdecoder_[idx - offset];
+        const int64_t lengthT = s.lengthsT.back();
+        s.lengthsT.pop_back();
+        if (tdec.empty()) {  // the branches part: the time branch starts from the merged layer
+            if (pre.size(2) != 1) throw Error("internal: frequency branch did not reach one bin");
+            xt = tdec(pre.select(2, 0), {}, lengthT).first;
+        } else {
+            const at::Tensor skipT = s.savedT.back();
+            s.savedT.pop_back();
+            xt = tdec(xt, skipT, lengthT).first;
+        }
+    }
+}
+
+}  // namespace msplit::engine
