@@ -1,25 +1,329 @@
 #include "ui/main_window.h"
 
+#include <QAction>
+#include <QCloseEvent>
+#include <QComboBox>
+#include <QDirIterator>
+#include <QFileDialog>
+#include <QFileInfo>
 #include <QLabel>
+#include <QListWidget>
+#include <QMessageBox>
+#include <QMimeData>
+#include <QSplitter>
+#include <QStackedWidget>
 #include <QStatusBar>
 #include <QToolBar>
 
+#include "core/audio/decoder.h"
+#include "core/engine/device.h"
+#include "core/error.h"
+#include "core/models/catalog.h"
+#include "core/models/local_repo.h"
+#include "core/settings.h"
+#include "ui/export_dialog.h"
+#include "ui/job_item_widget.h"
+#include "ui/settings_dialog.h"
+#include "ui/stems_view.h"
+
 namespace msplit::ui {
 
-MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
+MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), library_(defaultLibraryRoot()) {
     setWindowTitle("Music Split");
     resize(1100, 700);
-    auto* toolbar = addToolBar("Main");
-    toolbar->setObjectName("mainToolbar");
-    toolbar->setMovable(false);
-    emptyState_ = new QLabel(tr("Drop songs here"), this);
+    setAcceptDrops(true);
+    buildToolbar();
+
+    list_ = new QListWidget(this);
+    list_->setObjectName("jobList");
+    list_->setMinimumWidth(300);
+    centre_ = new QStackedWidget(this);
+    emptyState_ = new QLabel(tr("Drop songs here\n\nor press Ctrl+O to open files"), this);
     emptyState_->setAlignment(Qt::AlignCenter);
     emptyState_->setObjectName("emptyState");
     QFont f = emptyState_->font();
     f.setPointSizeF(f.pointSizeF() * 1.8);
     emptyState_->setFont(f);
-    setCentralWidget(emptyState_);
+    jobState_ = new QLabel(this);
+    jobState_->setAlignment(Qt::AlignCenter);
+    jobState_->setWordWrap(true);
+    stems_ = new StemsView(this);
+    centre_->addWidget(emptyState_);
+    centre_->addWidget(jobState_);
+    centre_->addWidget(stems_);
+    auto* split = new QSplitter(this);
+    split->addWidget(list_);
+    split->addWidget(centre_);
+    split->setStretchFactor(1, 1);
+    setCentralWidget(split);
+
+    connect(&queue_, &JobQueue::itemAdded, this, &MainWindow::onItemAdded);
+    connect(&queue_, &JobQueue::itemChanged, this, &MainWindow::onItemChanged);
+    connect(list_, &QListWidget::currentRowChanged, this, &MainWindow::showSelection);
+    auto* del = new QAction(this);
+    del->setShortcut(QKeySequence::Delete);
+    connect(del, &QAction::triggered, this, [this] { removeRow(list_->currentRow()); });
+    addAction(del);
+
+    applySettings();
+    for (const JobRecord& r : library_.load())
+        addRecord(r, false);
+    showSelection();
     statusBar()->showMessage(tr("Ready"));
+}
+
+void MainWindow::buildToolbar() {
+    auto* bar = addToolBar(tr("Main"));
+    bar->setObjectName("mainToolbar");
+    bar->setMovable(false);
+    bar->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+    auto* open = bar->addAction(style()->standardIcon(QStyle::SP_DialogOpenButton), tr("Open"));
+    open->setShortcut(QKeySequence::Open);
+    connect(open, &QAction::triggered, this, [this] {
+        const QStringList files = QFileDialog::getOpenFileNames(this, tr("Open songs"));
+        if (!files.isEmpty()) openFiles(files);
+    });
+    bar->addSeparator();
+    model_ = new QComboBox(this);
+    model_->setObjectName("modelPicker");
+    model_->setMinimumWidth(220);
+    model_->setToolTip(tr("Model used for the next songs"));
+    bar->addWidget(model_);
+    connect(model_, &QComboBox::activated, this, [this] {
+        AppSettings().setModel(model_->currentData().toString());
+        applySettings();
+    });
+    device_ = new QLabel(this);
+    device_->setObjectName("deviceLabel");
+    device_->setContentsMargins(8, 0, 8, 0);
+    bar->addWidget(device_);
+    auto* again = bar->addAction(style()->standardIcon(QStyle::SP_BrowserReload), tr("Separate"));
+    again->setToolTip(tr("Separate the selected song again with the chosen model"));
+    connect(again, &QAction::triggered, this, [this] {
+        if (const JobRecord* r = recordAt(list_->currentRow())) openFiles({r->source});
+    });
+    auto* exp = bar->addAction(style()->standardIcon(QStyle::SP_DialogSaveButton), tr("Export"));
+    exp->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
+    connect(exp, &QAction::triggered, this, &MainWindow::exportSelected);
+    auto* settings =
+        bar->addAction(style()->standardIcon(QStyle::SP_FileDialogDetailedView), tr("Settings"));
+    settings->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Comma));
+    connect(settings, &QAction::triggered, this, &MainWindow::openSettings);
+}
+
+void MainWindow::reloadModels() {
+    const AppSettings s;
+    model_->clear();
+    try {
+        for (const auto& m : loadCatalog().models)
+            if (m.unsupported.empty())
+                model_->addItem(QString("%1 (%2 stems)")
+                                    .arg(QString::fromStdString(m.name))
+                                    .arg(m.stems.size()),
+                                QString::fromStdString(m.name));
+    } catch (const Error&) {
+    }
+    try {  // models of the cache that the catalog does not know (imported, custom bags)
+        for (const auto& name : LocalRepo(s.modelCache().toStdString()).names()) {
+            const QString n = QString::fromStdString(name);
+            if (model_->findData(n) < 0) model_->addItem(n, n);
+        }
+    } catch (const Error&) {
+    }
+    int i = model_->findData(s.model());
+    if (i < 0) {
+        model_->addItem(s.model(), s.model());
+        i = model_->count() - 1;
+    }
+    model_->setCurrentIndex(i);
+}
+
+void MainWindow::applySettings() {
+    const AppSettings s;
+    reloadModels();
+    JobConfig c;
+    c.separation.model = s.model().toStdString();
+    c.separation.repo = s.modelCache().toStdString();
+    c.separation.shifts = s.shifts();
+    c.separation.overlap = s.overlap();
+    if (s.segment() > 0) c.separation.segment = s.segment();
+    c.separation.device = s.device().toStdString();
+    c.libraryRoot = library_.root();
+    c.format = s.resultFormat();
+    c.threads = s.threads();
+    c.cpuJobs = s.cpuJobs();
+    queue_.setConfig(c);
+    const bool gpu =
+        s.device().startsWith("cuda") || (s.device() == "auto" && engine::cudaAvailable());
+    device_->setText(gpu ? tr("GPU") : tr("CPU"));
+}
+
+int MainWindow::openFiles(const QStringList& paths) {
+    QStringList files, skipped;
+    for (const QString& p : paths) {
+        const QFileInfo info(p);
+        if (info.isDir()) {
+            QDirIterator it(p, QDir::Files, QDirIterator::Subdirectories);
+            while (it.hasNext())
+                files << it.next();
+        } else {
+            files << p;
+        }
+    }
+    files.sort();
+    int queued = 0;
+    for (const QString& f : files) {
+        try {
+            probeAudio(f.toStdString());
+            queue_.enqueue(f);
+            ++queued;
+        } catch (const Error&) {
+            skipped << QFileInfo(f).fileName();
+        }
+    }
+    if (!skipped.isEmpty())
+        statusBar()->showMessage(
+            tr("Skipped %n file(s) that are not audio: %1", nullptr, int(skipped.size()))
+                .arg(skipped.mid(0, 5).join(", ")),
+            15000);
+    else if (queued)
+        statusBar()->showMessage(tr("Queued %n song(s)", nullptr, queued), 5000);
+    return queued;
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent* e) {
+    if (e->mimeData()->hasUrls()) e->acceptProposedAction();
+}
+
+void MainWindow::dropEvent(QDropEvent* e) {
+    QStringList paths;
+    for (const QUrl& u : e->mimeData()->urls())
+        if (u.isLocalFile()) paths << u.toLocalFile();
+    if (!paths.isEmpty()) {
+        openFiles(paths);
+        e->acceptProposedAction();
+    }
+}
+
+void MainWindow::closeEvent(QCloseEvent* e) {
+    if (queue_.busy()) {
+        if (confirmQuit &&
+            QMessageBox::question(this, tr("Quit Music Split?"),
+                                  tr("Separations are still running. Quit and cancel them?")) !=
+                QMessageBox::Yes) {
+            e->ignore();
+            return;
+        }
+        queue_.cancelAll();
+        queue_.waitForDone();  // each job stops within a segment and removes its partial result
+    }
+    e->accept();
+}
+
+void MainWindow::addRecord(const JobRecord& r, bool top) {
+    auto* item = new QListWidgetItem;
+    auto* w = new JobItemWidget(list_);
+    w->showRecord(r);
+    item->setSizeHint(w->sizeHint());
+    if (top)
+        list_->insertItem(0, item);
+    else
+        list_->addItem(item);
+    list_->setItemWidget(item, w);
+    records_[item] = r;
+    connect(w, &JobItemWidget::removeRequested, this,
+            [this, item] { removeRow(list_->row(item)); });
+}
+
+void MainWindow::onItemAdded(int id) {
+    auto* item = new QListWidgetItem;
+    auto* w = new JobItemWidget(list_);
+    w->showItem(*queue_.item(id));
+    item->setSizeHint(w->sizeHint());
+    list_->insertItem(0, item);
+    list_->setItemWidget(item, w);
+    queueRows_[id] = item;
+    connect(w, &JobItemWidget::cancelRequested, this, [this, id] { queue_.cancel(id); });
+    connect(w, &JobItemWidget::removeRequested, this,
+            [this, item] { removeRow(list_->row(item)); });
+    if (list_->currentRow() < 0) list_->setCurrentItem(item);
+    showSelection();
+}
+
+void MainWindow::onItemChanged(int id) {
+    QListWidgetItem* item = queueRows_.value(id);
+    const JobQueue::Item* it = queue_.item(id);
+    if (!item || !it) return;
+    static_cast<JobItemWidget*>(list_->itemWidget(item))->showItem(*it);
+    if (it->state == JobQueue::State::Done) records_[item] = it->result;
+    if (it->state == JobQueue::State::Failed)
+        statusBar()->showMessage(tr("%1 failed: %2").arg(it->title, it->error), 15000);
+    if (list_->currentItem() == item) showSelection();
+}
+
+const JobRecord* MainWindow::recordAt(int row) const {
+    auto it = records_.find(list_->item(row));
+    return it == records_.end() ? nullptr : &it.value();
+}
+
+void MainWindow::showSelection() {
+    if (list_->count() == 0) {
+        centre_->setCurrentWidget(emptyState_);
+        return;
+    }
+    if (const JobRecord* r = recordAt(list_->currentRow())) {
+        stems_->showRecord(*r);
+        centre_->setCurrentWidget(stems_);
+        return;
+    }
+    const int id = queueRows_.key(list_->currentItem(), 0);
+    const JobQueue::Item* it = queue_.item(id);
+    if (!it) {
+        centre_->setCurrentWidget(emptyState_);
+        return;
+    }
+    jobState_->setText(
+        it->state == JobQueue::State::Failed
+            ? tr("%1\n\nFailed: %2").arg(it->title, it->error)
+            : tr("%1\n\n%2 · %3%").arg(it->title, it->stage).arg(int(it->progress * 100)));
+    centre_->setCurrentWidget(jobState_);
+}
+
+void MainWindow::removeRow(int row) {
+    QListWidgetItem* item = list_->item(row);
+    if (!item) return;
+    const int id = queueRows_.key(item, 0);
+    if (id && !queue_.remove(id)) {
+        queue_.cancel(id);  // running: cancel first; the row stays until it ends
+        return;
+    }
+    if (const JobRecord* r = recordAt(row)) {
+        if (QMessageBox::question(this, tr("Delete"),
+                                  tr("Delete the stems of %1 from the library?").arg(r->title)) !=
+            QMessageBox::Yes)
+            return;
+        library_.remove(*r);
+    }
+    queueRows_.remove(id);
+    records_.remove(item);
+    delete list_->takeItem(row);
+    showSelection();
+}
+
+void MainWindow::exportSelected() {
+    const JobRecord* r = recordAt(list_->currentRow());
+    if (!r) {
+        statusBar()->showMessage(tr("Select a finished song to export"), 5000);
+        return;
+    }
+    ExportDialog dialog(*r, this);
+    if (dialog.exec() == QDialog::Accepted)
+        statusBar()->showMessage(tr("Exported %1").arg(r->title), 5000);
+}
+
+void MainWindow::openSettings() {
+    SettingsDialog dialog(this);
+    if (dialog.exec() == QDialog::Accepted) applySettings();
 }
 
 }  // namespace msplit::ui

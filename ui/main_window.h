@@ -1,18 +1,66 @@
 #pragma once
-// The app's main window: toolbar, queue and library on the left, the stems in the centre.
+// The app's main window: toolbar, the queue and library on the left, the selected result in the
+// centre, drag and drop anywhere. Work runs in the JobQueue's thread pool; this only shows it.
 #include <QMainWindow>
+#include <QMap>
 
+#include "core/jobs/job_queue.h"
+#include "core/jobs/library.h"
+
+class QComboBox;
 class QLabel;
+class QListWidget;
+class QListWidgetItem;
+class QStackedWidget;
 
 namespace msplit::ui {
+
+class JobItemWidget;
+class StemsView;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
 public:
     explicit MainWindow(QWidget* parent = nullptr);
 
+    // Queues songs: files, and folders searched recursively. Files FFmpeg cannot read are
+    // reported once in the status bar. Returns how many were queued.
+    int openFiles(const QStringList& paths);
+    JobQueue& queue() { return queue_; }
+    QListWidget* jobList() const { return list_; }
+    // The library result shown for a list row, if it has one.
+    const JobRecord* recordAt(int row) const;
+    // Asks before quitting while jobs run; tests turn it off.
+    bool confirmQuit = true;
+
+protected:
+    void dragEnterEvent(QDragEnterEvent* e) override;
+    void dropEvent(QDropEvent* e) override;
+    void closeEvent(QCloseEvent* e) override;
+
 private:
+    void buildToolbar();
+    void reloadModels();
+    void applySettings();
+    void addRecord(const JobRecord& r, bool top);
+    void onItemAdded(int id);
+    void onItemChanged(int id);
+    void showSelection();
+    void removeRow(int row);
+    void exportSelected();
+    void openSettings();
+
+    JobQueue queue_;
+    Library library_;
+    QComboBox* model_ = nullptr;
+    QLabel* device_ = nullptr;
+    QListWidget* list_ = nullptr;
+    QStackedWidget* centre_ = nullptr;
     QLabel* emptyState_ = nullptr;
+    QLabel* jobState_ = nullptr;
+    StemsView* stems_ = nullptr;
+    QMap<int, QListWidgetItem*> queueRows_;  // queue id -> row
+    QMap<QListWidgetItem*, JobRecord> records_;
 };
 
 }  // namespace msplit::ui

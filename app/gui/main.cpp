@@ -2,11 +2,14 @@
 #include <QApplication>
 #include <QCommandLineParser>
 
+#include "core/engine/device.h"
 #include "core/log/logging.h"
 #include "ui/main_window.h"
 
 int main(int argc, char** argv) {
+    msplit::engine::tuneAllocator();  // before any thread starts
     QApplication app(argc, argv);
+    QApplication::setOrganizationName("music-split");
     QApplication::setApplicationName("music-split");
     QApplication::setApplicationDisplayName("Music Split");
     QApplication::setApplicationVersion(MUSIC_SPLIT_VERSION);
@@ -21,5 +24,6 @@ int main(int argc, char** argv) {
 
     msplit::ui::MainWindow window;
     window.show();
+    if (!parser.positionalArguments().isEmpty()) window.openFiles(parser.positionalArguments());
     return app.exec();
 }

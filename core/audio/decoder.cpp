@@ -205,7 +205,7 @@ AudioBuffer decodeAudio(const std::string& path, int sampleRate, int channels, A
     }
     if (infoOut) {
         *infoOut = in.info;
-        if (infoOut->durationSeconds <= 0) infoOut->durationSeconds = out.seconds();
+        infoOut->durationSeconds = out.seconds();  // what was decoded, not the header's estimate
     }
     if (progress) progress(1.0);
     return out;

@@ -1,0 +1,145 @@
+#include "core/jobs/job_queue.h"
+
+#include <QFileInfo>
+#include <QPointer>
+
+#include "core/engine/device.h"
+
+namespace msplit {
+
+JobQueue::JobQueue(QObject* parent) : QObject(parent) {
+    pool_.setMaxThreadCount(1);
+}
+
+JobQueue::~JobQueue() {
+    cancelAll();
+    pool_.waitForDone();
+}
+
+void JobQueue::setConfig(const JobConfig& config) {
+    config_ = config;
+    const bool gpu = config.separation.device.rfind("cuda", 0) == 0 ||
+                     (config.separation.device == "auto" && engine::cudaAvailable());
+    // One job on a GPU (its memory is the limit); on the CPU, as many as the settings allow.
+    pool_.setMaxThreadCount(gpu ? 1 : std::max(1, config.cpuJobs));
+}
+
+LoadedModel JobQueue::modelFor(const SeparationSettings& s) {
+    const std::string key = s.repo + "|" + s.model + "|" + s.device + "|" + s.precision +
+                            (s.segment ? "|" + std::to_string(*s.segment) : "");
+    std::lock_guard<std::mutex> lock(modelMutex_);
+    auto it = models_.find(key);
+    if (it == models_.end()) it = models_.emplace(key, loadSeparationModel(s)).first;
+    return it->second;
+}
+
+int JobQueue::enqueue(const QString& source) {
+    const int id = nextId_++;
+    Item item;
+    item.id = id;
+    item.source = source;
+    item.title = QFileInfo(source).completeBaseName();
+    item.model = QString::fromStdString(config_.separation.model);
+    item.stage = tr("Waiting");
+    items_[id] = item;
+    Q_EMIT itemAdded(id);
+
+    // Callbacks come from the worker thread; each hops to this object's thread.
+    QPointer<JobQueue> self(this);
+    auto post = [self](std::function<void()> f) {
+        if (self) QMetaObject::invokeMethod(self, std::move(f), Qt::QueuedConnection);
+    };
+    TaskCallbacks cb;
+    cb.progress = [this, post, id](double f, double eta, const QString& stage) {
+        post([this, id, f, eta, stage] {
+            update(id, [&](Item& it) {
+                if (it.state == State::Queued) it.state = State::Running;
+                it.progress = f;
+                it.etaSeconds = eta;
+                it.stage = stage;
+            });
+        });
+    };
+    cb.done = [this, post, id](const JobRecord& r) {
+        post([this, id, r] {
+            update(
+                id,
+                [&](Item& it) {
+                    it.state = State::Done;
+                    it.progress = 1;
+                    it.result = r;
+                    it.title = r.title;
+                    it.stage = tr("Done");
+                },
+                true);
+        });
+    };
+    cb.failed = [this, post, id](const QString& error, bool cancelled) {
+        post([this, id, error, cancelled] {
+            update(
+                id,
+                [&](Item& it) {
+                    it.state = cancelled ? State::Cancelled : State::Failed;
+                    it.error = cancelled ? QString() : error;
+                    it.stage = cancelled ? tr("Cancelled") : tr("Failed");
+                },
+                true);
+        });
+    };
+    auto task = std::make_shared<SeparationTask>(
+        source, config_, [this](const SeparationSettings& s) { return modelFor(s); },
+        std::move(cb));
+    tasks_[id] = task;
+    pool_.start([task] { task->run(); });
+    return id;
+}
+
+void JobQueue::update(int id, const std::function<void(Item&)>& change, bool finished) {
+    auto it = items_.find(id);
+    if (it == items_.end()) return;
+    if (it->second.state == State::Cancelled && !finished)
+        return;  // late progress of a cancelled job
+    change(it->second);
+    if (finished) tasks_.erase(id);
+    Q_EMIT itemChanged(id);
+    if (finished) Q_EMIT itemFinished(id);
+}
+
+void JobQueue::cancel(int id) {
+    auto t = tasks_.find(id);
+    if (t != tasks_.end()) t->second->cancel();  // a queued task stops before it starts work
+}
+
+void JobQueue::cancelAll() {
+    for (auto& [id, task] : tasks_)
+        task->cancel();
+}
+
+bool JobQueue::remove(int id) {
+    auto it = items_.find(id);
+    if (it == items_.end() || tasks_.count(id)) return false;
+    items_.erase(it);
+    return true;
+}
+
+const JobQueue::Item* JobQueue::item(int id) const {
+    auto it = items_.find(id);
+    return it == items_.end() ? nullptr : &it->second;
+}
+
+QList<int> JobQueue::ids() const {
+    QList<int> out;
+    for (const auto& [id, item] : items_)
+        out << id;
+    return out;
+}
+
+bool JobQueue::busy() const {
+    return !tasks_.empty();
+}
+
+void JobQueue::waitForDone() {
+    pool_.waitForDone();
+}
+
+}  // namespace msplit

@@ -1,0 +1,69 @@
+#pragma once
+// The app's separation queue: songs wait, run on a QThreadPool (one at a time on a GPU, as many as
+// the settings allow on the CPU), report progress, and can be cancelled or removed. The UI thread
+// only ever receives signals; it never waits on the engine.
+#include <QList>
+#include <QObject>
+#include <QThreadPool>
+
+#include <map>
+#include <memory>
+#include <mutex>
+
+#include "core/jobs/separation_task.h"
+
+namespace msplit {
+
+class JobQueue : public QObject {
+    Q_OBJECT
+public:
+    enum class State { Queued, Running, Done, Failed, Cancelled };
+    struct Item {
+        int id = 0;
+        QString source;
+        QString title;
+        QString model;
+        State state = State::Queued;
+        double progress = 0;
+        double etaSeconds = -1;
+        QString stage;
+        QString error;
+        JobRecord result;
+    };
+
+    explicit JobQueue(QObject* parent = nullptr);
+    ~JobQueue() override;  // cancels what runs and waits for it
+
+    // Used for the jobs enqueued from now on.
+    void setConfig(const JobConfig& config);
+    const JobConfig& config() const { return config_; }
+    int enqueue(const QString& source);
+    void cancel(int id);
+    void cancelAll();
+    // Forgets a finished, failed or cancelled item; false while it is queued or running.
+    bool remove(int id);
+    const Item* item(int id) const;
+    QList<int> ids() const;
+    bool busy() const;
+    // Blocks until every job has ended (for quitting); the UI never calls it otherwise.
+    void waitForDone();
+
+Q_SIGNALS:
+    void itemAdded(int id);
+    void itemChanged(int id);
+    void itemFinished(int id);  // done, failed or cancelled
+
+private:
+    LoadedModel modelFor(const SeparationSettings& s);
+    void update(int id, const std::function<void(Item&)>& change, bool finished = false);
+
+    JobConfig config_;
+    QThreadPool pool_;
+    std::map<int, Item> items_;
+    std::map<int, std::shared_ptr<SeparationTask>> tasks_;
+    int nextId_ = 1;
+    std::mutex modelMutex_;
+    std::map<std::string, LoadedModel> models_;  // loaded once per model, repository and device
+};
+
+}  // namespace msplit

@@ -1,0 +1,107 @@
+#include "core/jobs/library.h"
+
+#include <QDir>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QRegularExpression>
+#include <QSaveFile>
+
+#include "core/error.h"
+#include "core/paths.h"
+
+namespace msplit {
+
+QJsonObject JobRecord::toJson() const {
+    return {{"source", source},
+            {"title", title},
+            {"model", model},
+            {"stems", QJsonArray::fromStringList(stems)},
+            {"extension", extension},
+            {"duration", durationSeconds},
+            {"separation_seconds", separationSeconds},
+            {"gain", gain},
+            {"created", created.toString(Qt::ISODate)},
+            {"settings", settings}};
+}
+
+JobRecord JobRecord::fromJson(const QJsonObject& o, const QString& folder) {
+    JobRecord r;
+    r.folder = folder;
+    r.id = QDir(folder).dirName();
+    r.source = o["source"].toString();
+    r.title = o["title"].toString();
+    r.model = o["model"].toString();
+    for (const auto& s : o["stems"].toArray())
+        r.stems << s.toString();
+    r.extension = o["extension"].toString();
+    r.durationSeconds = o["duration"].toDouble();
+    r.separationSeconds = o["separation_seconds"].toDouble();
+    r.gain = o["gain"].toDouble(1.0);
+    r.created = QDateTime::fromString(o["created"].toString(), Qt::ISODate);
+    r.settings = o["settings"].toObject();
+    return r;
+}
+
+Library::Library(QString root) : root_(std::move(root)) {}
+
+QString defaultLibraryRoot() {
+    return QString::fromStdString(paths::dataDir()) + "/library";
+}
+
+QList<JobRecord> Library::load() const {
+    QList<JobRecord> out;
+    for (const QFileInfo& d :
+         QDir(root_).entryInfoList(QDir::Dirs | QDir::NoDotAndDotDot, QDir::Name)) {
+        QFile f(d.absoluteFilePath() + "/job.json");
+        if (!f.open(QIODevice::ReadOnly)) continue;
+        const QJsonDocument doc = QJsonDocument::fromJson(f.readAll());
+        if (!doc.isObject()) continue;
+        JobRecord r = JobRecord::fromJson(doc.object(), d.absoluteFilePath());
+        bool complete = !r.stems.isEmpty() && !r.extension.isEmpty();
+        for (const QString& s : r.stems)
+            complete = complete && QFile::exists(r.stemFile(s));
+        if (complete) out << r;
+    }
+    std::sort(out.begin(), out.end(),
+              [](const JobRecord& a, const JobRecord& b) { return a.created > b.created; });
+    return out;
+}
+
+QString Library::beginJob(const QString& title, QString* id) const {
+    static const QRegularExpression unsafe("[^A-Za-z0-9._-]+");
+    QString slug = QString(title).replace(unsafe, "_").left(60);
+    if (slug.isEmpty()) slug = "song";
+    const QString stamp = QDateTime::currentDateTime().toString("yyyyMMdd-HHmmss");
+    QString name = stamp + "-" + slug;
+    for (int n = 2;
+         QDir(root_ + "/" + name).exists() || QDir(root_ + "/." + name + ".tmp").exists(); ++n)
+        name = stamp + "-" + slug + "-" + QString::number(n);
+    const QString temp = root_ + "/." + name + ".tmp";
+    if (!QDir().mkpath(temp))
+        throw Error(ErrorKind::Io, temp.toStdString(), "cannot create the result folder");
+    *id = name;
+    return temp;
+}
+
+JobRecord Library::commitJob(const QString& tempFolder, JobRecord record) const {
+    QSaveFile f(tempFolder + "/job.json");
+    if (!f.open(QIODevice::WriteOnly) || f.write(QJsonDocument(record.toJson()).toJson()) < 0 ||
+        !f.commit())
+        throw Error(ErrorKind::Io, tempFolder.toStdString(), "cannot write job.json");
+    const QString final = root_ + "/" + record.id;
+    if (!QDir().rename(tempFolder, final))
+        throw Error(ErrorKind::Io, final.toStdString(), "cannot move the result into the library");
+    record.folder = final;
+    return record;
+}
+
+void Library::abandonJob(const QString& tempFolder) const {
+    if (QDir(tempFolder).dirName().endsWith(".tmp")) QDir(tempFolder).removeRecursively();
+}
+
+bool Library::remove(const JobRecord& record) const {
+    return !record.folder.isEmpty() && QDir(record.folder).removeRecursively();
+}
+
+}  // namespace msplit

@@ -1,0 +1,255 @@
+// The main window offscreen: drops queue songs, a job with a fixture model finishes with the
+// official stems, the UI stays responsive meanwhile, cancel and failures show, export writes what
+// was chosen, settings and the library survive a restart. Screenshots of the main states are saved.
+#include <QApplication>
+#include <QDir>
+#include <QDropEvent>
+#include <QElapsedTimer>
+#include <QLabel>
+#include <QListWidget>
+#include <QMimeData>
+#include <QStackedWidget>
+#include <QStatusBar>
+#include <QTemporaryDir>
+#include <QTimer>
+#include <QtTest>
+
+#include "core/audio/decoder.h"
+#include "core/engine/npy.h"
+#include "core/settings.h"
+#include "tests/common/fixtures.h"
+#include "ui/export_dialog.h"
+#include "ui/job_item_widget.h"
+#include "ui/main_window.h"
+#include "ui/settings_dialog.h"
+
+using namespace msplit;
+
+namespace {
+
+QString input() {
+    return test::caseDir("htdemucs_tiny") + "/input.wav";
+}
+
+// Saves a screenshot for the README and the build's artifacts; returns how many distinct colours
+// it has (a blank or failed grab has one or two).
+int screenshot(QWidget& w, const QString& name) {
+    QDir().mkpath(MUSIC_SPLIT_SCREENSHOTS);
+    const QImage img = w.grab().toImage();
+    img.save(QString(MUSIC_SPLIT_SCREENSHOTS) + "/" + name + ".png");
+    QSet<QRgb> colours;
+    for (int y = 0; y < img.height(); y += 4)
+        for (int x = 0; x < img.width(); x += 4)
+            colours.insert(img.pixel(x, y));
+    return int(colours.size());
+}
+
+void drop(QWidget& target, const QStringList& files) {
+    QMimeData mime;
+    QList<QUrl> urls;
+    for (const QString& f : files)
+        urls << QUrl::fromLocalFile(f);
+    mime.setUrls(urls);
+    QDragEnterEvent enter(QPoint(10, 10), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+    QApplication::sendEvent(&target, &enter);
+    QVERIFY(enter.isAccepted());
+    QDropEvent dropEvent(QPointF(10, 10), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+    QApplication::sendEvent(&target, &dropEvent);
+}
+
+QString itemText(ui::MainWindow& w, int row) {
+    return static_cast<ui::JobItemWidget*>(w.jobList()->itemWidget(w.jobList()->item(row)))
+        ->stateText();
+}
+
+}  // namespace
+
+class TestMainWindow : public QObject {
+    Q_OBJECT
+    QTemporaryDir scratch_;
+    JobRecord finished_;
+
+private Q_SLOTS:
+    void initTestCase() {
+        AppSettings s;
+        s.setModelCache(test::repoDir());
+        s.setModel("htdemucs_tiny");
+        s.setShifts(0);
+    }
+
+    void emptyWindow() {
+        ui::MainWindow w;
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        auto* centre = w.findChild<QStackedWidget*>();
+        QCOMPARE(centre->currentWidget()->objectName(), QString("emptyState"));
+        QVERIFY(w.findChild<QLabel*>("emptyState")->text().contains("Drop songs here"));
+        QVERIFY(screenshot(w, "main-empty") > 3);
+    }
+
+    // A drop of a song and a text file: the song is separated, the text file reported once.
+    void dropSeparateAndShow() {
+        ui::MainWindow w;
+        w.confirmQuit = false;
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        const QString notes = scratch_.filePath("notes.txt");
+        QFile f(notes);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("lyrics");
+        f.close();
+        drop(w, {input(), notes});
+        QCOMPARE(w.queue().ids().size(), 1);
+        QVERIFY(w.statusBar()->currentMessage().contains("notes.txt"));
+
+        // The event loop keeps turning while the engine works (a 10 ms timer, its longest gap).
+        QElapsedTimer clock;
+        clock.start();
+        qint64 last = 0, worst = 0;
+        QTimer tick;
+        connect(&tick, &QTimer::timeout, [&] {
+            worst = std::max(worst, clock.elapsed() - last);
+            last = clock.elapsed();
+        });
+        tick.start(10);
+        const int id = w.queue().ids().first();
+        int runningColours = 0;
+        QTRY_VERIFY_WITH_TIMEOUT(
+            [&] {
+                const auto* it = w.queue().item(id);
+                if (!runningColours && it->state == JobQueue::State::Running && it->progress > 0.1)
+                    runningColours = screenshot(w, "main-running");
+                return it->state != JobQueue::State::Queued &&
+                       it->state != JobQueue::State::Running;
+            }(),
+            300000);
+        QVERIFY(runningColours > 3);
+        tick.stop();
+        qInfo("longest event-loop gap while separating: %lld ms", worst);
+        QVERIFY2(worst < 100, qPrintable(QString::number(worst)));
+
+        const auto* it = w.queue().item(id);
+        QCOMPARE(int(it->state), int(JobQueue::State::Done));
+        finished_ = it->result;
+        QCOMPARE(finished_.stems, QStringList({"drums", "bass", "other", "vocals"}));
+        QVERIFY(QFile::exists(finished_.folder + "/job.json"));
+        // The stems are the official output (24-bit FLAC, scaled by the recorded gain).
+        const at::Tensor ref =
+            engine::readNpy((test::caseDir("htdemucs_tiny") + "/separate.npy").toStdString());
+        for (int i = 0; i < 4; ++i) {
+            AudioBuffer b = decodeAudio(finished_.stemFile(finished_.stems[i]).toStdString());
+            const at::Tensor got =
+                at::from_blob(b.samples.data(), {2, b.frames()}, at::kFloat) / finished_.gain;
+            QCOMPARE(got.size(1), ref.size(2));
+            const double err = test::relativeError(got, ref[i]);
+            QVERIFY2(err < 1e-4, qPrintable(QString("%1: %2").arg(finished_.stems[i]).arg(err)));
+        }
+        w.jobList()->setCurrentRow(0);
+        QCOMPARE(w.findChild<QStackedWidget*>()->currentWidget()->metaObject()->className(),
+                 "msplit::ui::StemsView");
+        QVERIFY(screenshot(w, "main-finished") > 3);
+    }
+
+    void cancelLeavesNothing() {
+        ui::MainWindow w;
+        w.confirmQuit = false;
+        const QString libraryRoot = w.queue().config().libraryRoot;
+        const int before = int(
+            QDir(libraryRoot).entryList(QDir::Dirs | QDir::NoDotAndDotDot | QDir::Hidden).size());
+        QCOMPARE(w.openFiles({input()}), 1);
+        const int id = w.queue().ids().last();
+        QTRY_VERIFY_WITH_TIMEOUT(w.queue().item(id)->state == JobQueue::State::Running, 60000);
+        w.queue().cancel(id);
+        QTRY_VERIFY_WITH_TIMEOUT(w.queue().item(id)->state == JobQueue::State::Cancelled, 60000);
+        QCOMPARE(int(QDir(libraryRoot)
+                         .entryList(QDir::Dirs | QDir::NoDotAndDotDot | QDir::Hidden)
+                         .size()),
+                 before);
+        QVERIFY(itemText(w, 0).contains("Cancelled"));
+    }
+
+    void corruptFileShowsItsReason() {
+        ui::MainWindow w;
+        const QString bad = scratch_.filePath("broken.wav");
+        QFile f(bad);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(QByteArray("RIFF\x10\x00\x00\x00WAVEjunk", 16) + QByteArray(100, 'x'));
+        f.close();
+        const int id = w.queue().enqueue(bad);
+        QTRY_VERIFY_WITH_TIMEOUT(w.queue().item(id)->state == JobQueue::State::Failed, 60000);
+        const QString text = itemText(w, 0);
+        QVERIFY2(text.contains("Failed") && text.contains("broken.wav"), qPrintable(text));
+        QVERIFY(w.statusBar()->currentMessage().contains("failed"));
+    }
+
+    void exportWritesTheChosenFiles() {
+        QVERIFY(!finished_.id.isEmpty());
+        QTemporaryDir out;
+        ui::ExportDialog d(finished_);
+        d.setDestination(out.path());
+        d.setFormat("flac16");
+        d.setStemChecked("drums", false);
+        d.setStemChecked("bass", false);
+        QString error;
+        QStringList written = d.runExport(&error);
+        QVERIFY2(error.isEmpty(), qPrintable(error));
+        QStringList expected{out.path() + "/input/other.flac", out.path() + "/input/vocals.flac"};
+        QCOMPARE(written, expected);
+        QCOMPARE(QDir(out.path() + "/input").entryList(QDir::Files | QDir::Hidden),
+                 QStringList({"other.flac", "vocals.flac"}));
+        QCOMPARE(QString::fromStdString(probeAudio(expected[1].toStdString()).codec),
+                 QString("flac"));
+
+        // Two stems, MP3: vocals and the rest of the mix.
+        ui::ExportDialog two(finished_);
+        two.setDestination(out.path());
+        two.setFormat("mp3");
+        two.setTwoStems("vocals");
+        written = two.runExport(&error);
+        QVERIFY2(error.isEmpty(), qPrintable(error));
+        QCOMPARE(written, QStringList({out.path() + "/input/vocals.mp3",
+                                       out.path() + "/input/no_vocals.mp3"}));
+        for (const QString& file : written)
+            QVERIFY(QFileInfo(file).size() > 1000);
+
+        // The dialog remembers its choices.
+        ui::ExportDialog again(finished_);
+        QCOMPARE(again.options().encode.format, FileFormat::Mp3);
+        QCOMPARE(again.options().destination, out.path());
+    }
+
+    void settingsAndLibrarySurviveARestart() {
+        {
+            ui::SettingsDialog d;
+            d.save();
+            AppSettings s;
+            s.setShifts(3);
+            s.setOverlap(0.5);
+            s.setResultFormat("wav32f");
+        }
+        ui::MainWindow w;
+        QCOMPARE(w.queue().config().separation.shifts, 3);
+        QCOMPARE(w.queue().config().separation.overlap, 0.5);
+        QCOMPARE(w.queue().config().format, QString("wav32f"));
+        QCOMPARE(QString::fromStdString(w.queue().config().separation.model),
+                 QString("htdemucs_tiny"));
+        bool found = false;
+        for (int row = 0; row < w.jobList()->count(); ++row)
+            if (const JobRecord* r = w.recordAt(row)) found = found || r->id == finished_.id;
+        QVERIFY(found);
+        AppSettings().setShifts(0);
+    }
+};
+
+int main(int argc, char** argv) {
+    QTemporaryDir home;  // settings, library and caches of this test only
+    for (const char* var : {"XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"})
+        qputenv(var, (home.path() + "/" + var).toUtf8());
+    QApplication app(argc, argv);
+    QApplication::setOrganizationName("music-split");
+    QApplication::setApplicationName("music-split-test");
+    TestMainWindow t;
+    return QTest::qExec(&t, argc, argv);
+}
+
+#include "test_main_window.moc"
