@@ -23,6 +23,7 @@
 #include "core/settings.h"
 #include "ui/export_dialog.h"
 #include "ui/job_item_widget.h"
+#include "ui/models_dialog.h"
 #include "ui/settings_dialog.h"
 #include "ui/stems_view.h"
 
@@ -105,6 +106,11 @@ void MainWindow::buildToolbar() {
     auto* exp = bar->addAction(style()->standardIcon(QStyle::SP_DialogSaveButton), tr("Export"));
     exp->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
     connect(exp, &QAction::triggered, this, &MainWindow::exportSelected);
+    auto* models = bar->addAction(style()->standardIcon(QStyle::SP_DriveHDIcon), tr("Models"));
+    connect(models, &QAction::triggered, this, [this] {
+        ModelsDialog(this).exec();
+        reloadModels();
+    });
     auto* settings =
         bar->addAction(style()->standardIcon(QStyle::SP_FileDialogDetailedView), tr("Settings"));
     settings->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Comma));
@@ -115,7 +121,7 @@ void MainWindow::reloadModels() {
     const AppSettings s;
     model_->clear();
     try {
-        for (const auto& m : loadCatalog().models)
+        for (const auto& m : appCatalog().models)
             if (m.unsupported.empty())
                 model_->addItem(QString("%1 (%2 stems)")
                                     .arg(QString::fromStdString(m.name))
@@ -171,6 +177,7 @@ int MainWindow::openFiles(const QStringList& paths) {
         }
     }
     files.sort();
+    if (!files.isEmpty() && !ensureModelInstalled(this, model_->currentData().toString())) return 0;
     int queued = 0;
     for (const QString& f : files) {
         try {

@@ -8,19 +8,23 @@
 #include <QLabel>
 #include <QListWidget>
 #include <QMimeData>
+#include <QSignalSpy>
 #include <QStackedWidget>
 #include <QStatusBar>
 #include <QTemporaryDir>
 #include <QTimer>
+#include <QTreeWidget>
 #include <QtTest>
 
 #include "core/audio/decoder.h"
 #include "core/engine/npy.h"
 #include "core/settings.h"
+#include "tests/common/file_server.h"
 #include "tests/common/fixtures.h"
 #include "ui/export_dialog.h"
 #include "ui/job_item_widget.h"
 #include "ui/main_window.h"
+#include "ui/models_dialog.h"
 #include "ui/settings_dialog.h"
 
 using namespace msplit;
@@ -216,6 +220,38 @@ private Q_SLOTS:
         ui::ExportDialog again(finished_);
         QCOMPARE(again.options().encode.format, FileFormat::Mp3);
         QCOMPARE(again.options().destination, out.path());
+    }
+
+    // The Models dialog downloads a catalog model from a server on 127.0.0.1 with progress.
+    void modelsDialogDownloads() {
+        test::FileServer server(test::fixturesDir());
+        QTemporaryDir cache;
+        const QString catalog = scratch_.filePath("catalog.yaml");
+        QFile f(catalog);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(
+            QString(
+                "base_url: %1\nmodels:\n  htdemucs_tiny:\n    description: tiny\n"
+                "    stems: [drums, bass, other, vocals]\n    files: [repo/91f11081-2942f0c2.th]\n")
+                .arg(server.baseUrl())
+                .toUtf8());
+        f.close();
+        AppSettings s;
+        s.setValue("models/catalog", catalog);
+        s.setModelCache(cache.path());
+        {
+            ui::ModelsDialog d(nullptr, "htdemucs_tiny");
+            d.show();
+            QSignalSpy done(&d, &ui::ModelsDialog::downloadFinished);
+            QVERIFY(done.wait(30000));
+            QVERIFY2(done[0][0].toBool(), qPrintable(d.lastError()));
+            QCOMPARE(d.table()->topLevelItemCount(), 1);
+            QCOMPARE(d.table()->topLevelItem(0)->text(3), QString("installed"));
+            QVERIFY(QFile::exists(cache.path() + "/htdemucs_tiny.yaml"));
+            QVERIFY(screenshot(d, "models-dialog") > 3);
+        }
+        s.setValue("models/catalog", QString());
+        s.setModelCache(test::repoDir());
     }
 
     void settingsAndLibrarySurviveARestart() {
