@@ -1,0 +1,190 @@
+// The mixer rendered offline (no audio device): exact sums, the mute/solo truth table, bounded
+// ramps, exact seeks and loops; and the peak cache against brute force.
+#include <QtTest>
+
+#include <random>
+
+#include "core/player/mixer.h"
+#include "core/player/peaks.h"
+
+using namespace msplit;
+
+namespace {
+
+AudioBuffer constant(float left, float right, int64_t frames) {
+    AudioBuffer b;
+    b.channels = 2;
+    b.samples.assign(static_cast<size_t>(frames), left);
+    b.samples.insert(b.samples.end(), static_cast<size_t>(frames), right);
+    return b;
+}
+
+AudioBuffer noise(int64_t frames, unsigned seed) {
+    std::mt19937 rng(seed);
+    std::uniform_real_distribution<float> d(-1, 1);
+    AudioBuffer b;
+    b.channels = 2;
+    b.samples.resize(static_cast<size_t>(2 * frames));
+    for (float& x : b.samples)
+        x = d(rng);
+    return b;
+}
+
+std::vector<float> renderAll(Mixer& m, int64_t frames, int64_t chunk = 997) {
+    std::vector<float> out(static_cast<size_t>(2 * frames));
+    int64_t done = 0;
+    while (done < frames) {
+        const int64_t n = m.render(out.data() + 2 * done, std::min(chunk, frames - done));
+        if (n == 0) break;
+        done += n;
+    }
+    out.resize(static_cast<size_t>(2 * done));
+    return out;
+}
+
+}  // namespace
+
+class TestMixer : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void sumIsExact() {
+        Mixer m;
+        const AudioBuffer a = noise(10000, 1), b = noise(12000, 2), c = noise(12000, 3);
+        for (const auto* x : {&a, &b, &c})
+            m.addLane(*x);
+        QCOMPARE(m.length(), int64_t(12000));
+        const std::vector<float> out = renderAll(m, 20000);
+        QCOMPARE(out.size(), size_t(24000));  // stops at the end of the longest lane
+        for (int64_t i = 0; i < 12000; ++i)
+            for (int ch = 0; ch < 2; ++ch) {
+                float expected = 0.0f;
+                for (const auto* x : {&a, &b, &c})
+                    if (i < x->frames()) expected += x->channel(ch)[i];
+                QCOMPARE(out[size_t(2 * i + ch)], expected);
+            }
+    }
+
+    void muteSoloTruthTable() {
+        for (int states = 0; states < 64; ++states) {
+            Mixer m(44100, 10);
+            const float values[3] = {1, 2, 4};
+            for (float v : values)
+                m.addLane(constant(v, v, 200));
+            bool mute[3], solo[3], anySolo = false;
+            for (int i = 0; i < 3; ++i) {
+                mute[i] = states & (1 << i);
+                solo[i] = states & (8 << i);
+                anySolo = anySolo || solo[i];
+                m.setMute(i, mute[i]);
+                m.setSolo(i, solo[i]);
+            }
+            float expected = 0;
+            for (int i = 0; i < 3; ++i) {
+                const bool heard = !mute[i] && (!anySolo || solo[i]);
+                QCOMPARE(m.audible(i), heard);
+                if (heard) expected += values[i];
+            }
+            const std::vector<float> out = renderAll(m, 200);
+            QCOMPARE(out[2 * 150], expected);  // after the ramp
+            QCOMPARE(out[2 * 150 + 1], expected);
+        }
+    }
+
+    void rampsAreBounded() {
+        const int ramp = 441;
+        Mixer m(44100, ramp);
+        m.addLane(constant(1, 1, 5000));
+        std::vector<float> out(2 * 100);
+        m.render(out.data(), 100);
+        QCOMPARE(out[198], 1.0f);
+        m.setMute(0, true);
+        out = renderAll(m, 1000, 64);
+        float previous = 1.0f;
+        for (int i = 0; i < 1000; ++i) {
+            const float step = previous - out[size_t(2 * i)];
+            QVERIFY2(step >= -1e-6f && step <= 1.0f / ramp + 1e-6f,
+                     qPrintable(QString("frame %1: %2").arg(i).arg(step)));
+            previous = out[size_t(2 * i)];
+        }
+        QCOMPARE(out[2 * (ramp - 1)], 0.0f);  // silent exactly when the ramp ends
+        QCOMPARE(out[2 * 999], 0.0f);
+        m.setGainDb(0, 6.0);
+        m.setMute(0, false);
+        out = renderAll(m, 1000);
+        QVERIFY(std::abs(out[2 * 999] - std::pow(10.0f, 6.0f / 20.0f)) < 1e-6f);
+    }
+
+    void seekIsExact() {
+        AudioBuffer ramp;
+        ramp.channels = 1;
+        for (int i = 0; i < 50000; ++i)
+            ramp.samples.push_back(float(i));
+        Mixer m;
+        m.addLane(ramp);
+        m.seek(12345);
+        QCOMPARE(m.position(), int64_t(12345));
+        std::vector<float> out(2 * 10);
+        QCOMPARE(m.render(out.data(), 10), int64_t(10));
+        QCOMPARE(out[0], 12345.0f);
+        QCOMPARE(out[1], 12345.0f);  // mono plays on both sides
+        QCOMPARE(out[18], 12354.0f);
+        QCOMPARE(m.position(), int64_t(12355));
+        m.seek(999999);
+        QCOMPARE(m.position(), int64_t(50000));
+        QCOMPARE(m.render(out.data(), 10), int64_t(0));  // the end stops playback
+    }
+
+    void loopWrapsWithoutAGap() {
+        AudioBuffer ramp;
+        ramp.channels = 1;
+        for (int i = 0; i < 5000; ++i)
+            ramp.samples.push_back(float(i));
+        Mixer m;
+        m.addLane(ramp);
+        m.setLoop(1000, 1100);
+        m.seek(1050);
+        const std::vector<float> out = renderAll(m, 250, 37);
+        QCOMPARE(out.size(), size_t(500));
+        for (int i = 0; i < 250; ++i) {
+            const int expected = 1000 + (50 + i) % 100;
+            QCOMPARE(out[size_t(2 * i)], float(expected));
+        }
+    }
+
+    void panMovesTheLane() {
+        Mixer m(44100, 1);
+        m.addLane(constant(1, 1, 100));
+        m.setPan(0, -1);
+        const std::vector<float> left = renderAll(m, 50);
+        QCOMPARE(left[2 * 49], 1.0f);
+        QCOMPARE(left[2 * 49 + 1], 0.0f);
+        m.setPan(0, 0.5);
+        const std::vector<float> half = renderAll(m, 50);
+        QCOMPARE(half[2 * 49], 0.5f);
+        QCOMPARE(half[2 * 49 + 1], 1.0f);
+    }
+
+    void peaksMatchBruteForce() {
+        auto samples = std::make_shared<std::vector<float>>();
+        std::mt19937 rng(7);
+        std::normal_distribution<float> d;
+        for (int i = 0; i < 300000; ++i)
+            samples->push_back(d(rng));
+        PeakCache cache;
+        cache.build(samples);
+        QVERIFY(cache.ready());
+        std::uniform_int_distribution<int64_t> pos(0, 300000);
+        for (int t = 0; t < 300; ++t) {
+            int64_t a = pos(rng), b = pos(rng);
+            if (a > b) std::swap(a, b);
+            if (a == b) continue;
+            const auto [lo, hi] = cache.range(a, b);
+            const auto [elo, ehi] = std::minmax_element(samples->begin() + a, samples->begin() + b);
+            QCOMPARE(lo, *elo);
+            QCOMPARE(hi, *ehi);
+        }
+    }
+};
+
+QTEST_GUILESS_MAIN(TestMixer)
+#include "test_mixer.moc"
