@@ -25,7 +25,7 @@
 #include "ui/job_item_widget.h"
 #include "ui/models_dialog.h"
 #include "ui/settings_dialog.h"
-#include "ui/stems_view.h"
+#include "ui/track_view.h"
 
 namespace msplit::ui {
 
@@ -48,10 +48,10 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), library_(defaultL
     jobState_ = new QLabel(this);
     jobState_->setAlignment(Qt::AlignCenter);
     jobState_->setWordWrap(true);
-    stems_ = new StemsView(this);
+    track_ = new TrackView(this);
     centre_->addWidget(emptyState_);
     centre_->addWidget(jobState_);
-    centre_->addWidget(stems_);
+    centre_->addWidget(track_);
     auto* split = new QSplitter(this);
     split->addWidget(list_);
     split->addWidget(centre_);
@@ -279,8 +279,11 @@ void MainWindow::showSelection() {
         return;
     }
     if (const JobRecord* r = recordAt(list_->currentRow())) {
-        stems_->showRecord(*r);
-        centre_->setCurrentWidget(stems_);
+        if (shownRecord_ != r->folder) {  // progress updates must not reload the player
+            shownRecord_ = r->folder;
+            track_->showRecord(*r);
+        }
+        centre_->setCurrentWidget(track_);
         return;
     }
     const int id = queueRows_.key(list_->currentItem(), 0);

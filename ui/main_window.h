@@ -16,7 +16,7 @@ class QStackedWidget;
 namespace msplit::ui {
 
 class JobItemWidget;
-class StemsView;
+class TrackView;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -32,6 +32,7 @@ public:
     const JobRecord* recordAt(int row) const;
     // Asks before quitting while jobs run; tests turn it off.
     bool confirmQuit = true;
+    TrackView* trackView() const { return track_; }
 
 protected:
     void dragEnterEvent(QDragEnterEvent* e) override;
@@ -58,7 +59,8 @@ private:
     QStackedWidget* centre_ = nullptr;
     QLabel* emptyState_ = nullptr;
     QLabel* jobState_ = nullptr;
-    StemsView* stems_ = nullptr;
+    TrackView* track_ = nullptr;
+    QString shownRecord_;                    // the result the track view holds
     QMap<int, QListWidgetItem*> queueRows_;  // queue id -> row
     QMap<QListWidgetItem*, JobRecord> records_;
 };

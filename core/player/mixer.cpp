@@ -51,6 +51,15 @@ void Mixer::retarget() {
     }
 }
 
+std::vector<float> Mixer::mono(int lane) const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const Lane& l = lanes_.at(static_cast<size_t>(lane));
+    std::vector<float> out(l.left.size());
+    for (size_t i = 0; i < out.size(); ++i)
+        out[i] = 0.5f * (l.left[i] + l.right[i]);
+    return out;
+}
+
 void Mixer::setGainDb(int lane, double db) {
     std::lock_guard<std::mutex> lock(mutex_);
     lanes_.at(static_cast<size_t>(lane)).gain = std::pow(10.0, db / 20.0);

@@ -21,6 +21,9 @@ public:
     int sampleRate() const { return rate_; }
     int rampFrames() const { return ramp_; }
 
+    // A lane's two channels averaged (for drawing its waveform).
+    std::vector<float> mono(int lane) const;
+
     void setGainDb(int lane, double db);
     void setMute(int lane, bool on);
     void setSolo(int lane, bool on);

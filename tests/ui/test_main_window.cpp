@@ -26,6 +26,7 @@
 #include "ui/main_window.h"
 #include "ui/models_dialog.h"
 #include "ui/settings_dialog.h"
+#include "ui/track_view.h"
 
 using namespace msplit;
 
@@ -150,7 +151,11 @@ private Q_SLOTS:
         }
         w.jobList()->setCurrentRow(0);
         QCOMPARE(w.findChild<QStackedWidget*>()->currentWidget()->metaObject()->className(),
-                 "msplit::ui::StemsView");
+                 "msplit::ui::TrackView");
+        QTRY_VERIFY_WITH_TIMEOUT(
+            w.trackView()->player().mixer() && w.trackView()->player().mixer()->lanes() == 5,
+            30000);         // the four stems and the original mix
+        QTest::qWait(300);  // their peaks
         QVERIFY(screenshot(w, "main-finished") > 3);
     }
 

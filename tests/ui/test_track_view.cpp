@@ -1,0 +1,132 @@
+// The waveform and track view offscreen: a synthetic signal (silence, then a full-scale burst)
+// draws where it should at two zoom levels, the playhead sits at the right x after a seek, mute
+// greys a lane and silences it in the mixer, and playback without an audio device says so.
+#include <QAudioDevice>
+#include <QLabel>
+#include <QMediaDevices>
+#include <QToolButton>
+#include <QtTest>
+
+#include "core/player/mixer_device.h"
+#include "ui/track_view.h"
+#include "ui/waveform_view.h"
+
+using namespace msplit;
+using ui::WaveformView;
+
+namespace {
+
+constexpr int kFrames = 44100 * 4;
+
+std::shared_ptr<const std::vector<float>> silenceThenBurst() {
+    auto s = std::make_shared<std::vector<float>>(kFrames, 0.0f);
+    for (int i = kFrames / 2; i < kFrames; ++i)
+        (*s)[size_t(i)] = (i % 2) ? 1.0f : -1.0f;
+    return s;
+}
+
+bool near(QColor a, QColor b) {
+    return std::abs(a.red() - b.red()) < 12 && std::abs(a.green() - b.green()) < 12 &&
+           std::abs(a.blue() - b.blue()) < 12;
+}
+
+// Rows of lane 0 at x that carry `colour`.
+int colouredRows(const QImage& img, int x, QColor colour) {
+    int n = 0;
+    for (int y = WaveformView::kRulerHeight;
+         y < WaveformView::kRulerHeight + WaveformView::kLaneHeight - 1; ++y)
+        n += near(img.pixelColor(x, y), colour);
+    return n;
+}
+
+}  // namespace
+
+class TestTrackView : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void burstDrawsWhereItShould() {
+        WaveformView w;
+        w.resize(400, WaveformView::kRulerHeight + WaveformView::kLaneHeight);
+        w.setLanes({"drums"}, {silenceThenBurst()}, 44100);
+        w.zoomToFit();
+        QTest::qWait(200);  // peaks are built off the UI thread
+        const QColor c = w.laneColour(1);
+        QImage img = w.grab().toImage();
+        img.save(QString(MUSIC_SPLIT_SCREENSHOTS) + "/waveform-fit.png");
+        QVERIFY(colouredRows(img, 100, c) <= 2);   // silence: the centre line at most
+        QVERIFY(colouredRows(img, 300, c) >= 55);  // full scale: nearly the lane's height
+        // The edge of the burst is at the middle, give or take a pixel.
+        QVERIFY(colouredRows(img, 198, c) <= 2);
+        QVERIFY(colouredRows(img, 202, c) >= 55);
+
+        // Zoomed in so the burst starts at x = 100 with 10 frames per pixel.
+        w.zoom(w.framesPerPixel() / 10.0, 0);
+        QVERIFY(std::abs(w.framesPerPixel() - 10.0) < 1e-9);
+        w.scrollTo(kFrames / 2 - 100 * 10.0);
+        img = w.grab().toImage();
+        img.save(QString(MUSIC_SPLIT_SCREENSHOTS) + "/waveform-zoom.png");
+        QVERIFY(colouredRows(img, 98, c) <= 2);
+        QVERIFY(colouredRows(img, 101, c) >= 55);
+
+        // The playhead after a seek.
+        w.setPlayhead(kFrames / 2 + 250 * 10);
+        img = w.grab().toImage();
+        QCOMPARE(w.xOf(kFrames / 2 + 250 * 10), 350);
+        QVERIFY(near(img.pixelColor(350, 5), QColor(220, 30, 30)));
+        QVERIFY(!near(img.pixelColor(340, 5), QColor(220, 30, 30)));
+
+        // Muted: the lane turns grey.
+        w.setAudible(0, false);
+        img = w.grab().toImage();
+        QCOMPARE(colouredRows(img, 300, c), 0);
+        QVERIFY(colouredRows(img, 300, QColor(150, 150, 150)) >= 55);
+    }
+
+    void laneControlsDriveTheMixer() {
+        ui::TrackView view;
+        view.resize(900, 400);
+        AudioBuffer a, b;
+        a.channels = b.channels = 1;
+        a.samples.assign(1000, 0.25f);
+        b.samples.assign(1000, 0.5f);
+        QSignalSpy ready(&view, &ui::TrackView::lanesReady);
+        view.player().setLanes({"bass", "vocals"}, {a, b});
+        QMetaObject::invokeMethod(&view.player(), "loaded");
+        QCOMPARE(ready.size(), 1);
+        auto* mute = view.findChild<QToolButton*>("mute1");
+        QVERIFY(mute);
+        mute->click();
+        QVERIFY(view.player().mixer()->muted(1));
+        std::vector<float> out(2 * 600);
+        view.player().mixer()->render(out.data(), 600);
+        QCOMPARE(out[2 * 599], 0.25f);                   // only bass after the ramp
+        view.findChild<QToolButton*>("solo1")->click();  // solo a muted lane: mute wins
+        QVERIFY(!view.player().mixer()->audible(0) && !view.player().mixer()->audible(1));
+
+        // The sink pulls the same frames through the device.
+        Mixer m(44100, 1);
+        m.addLane(a);
+        QAudioFormat fmt;
+        fmt.setSampleRate(44100);
+        fmt.setChannelCount(2);
+        fmt.setSampleFormat(QAudioFormat::Float);
+        MixerDevice device(m, fmt);
+        QByteArray bytes = device.read(8 * 100);
+        QCOMPARE(bytes.size(), 800);
+        QCOMPARE(reinterpret_cast<const float*>(bytes.constData())[199], 0.25f);
+        QCOMPARE(m.position(), qint64(100));
+
+        view.player().play();
+        if (QMediaDevices::defaultAudioOutput().isNull()) {
+            QVERIFY(!view.player().playing());
+            QVERIFY(
+                view.findChild<QLabel*>("playerNotice")->text().contains("No audio output device"));
+        } else {
+            QVERIFY(view.player().playing());
+            view.player().pause();
+        }
+    }
+};
+
+QTEST_MAIN(TestTrackView)
+#include "test_track_view.moc"

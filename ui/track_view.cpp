@@ -1,0 +1,257 @@
+#include "ui/track_view.h"
+
+#include <QCheckBox>
+#include <QDoubleSpinBox>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QMouseEvent>
+#include <QPainter>
+#include <QScrollArea>
+#include <QShortcut>
+#include <QSlider>
+#include <QStyle>
+#include <QToolButton>
+#include <QVBoxLayout>
+
+#include "ui/waveform_view.h"
+
+namespace msplit::ui {
+
+// The whole song at a glance, with the visible part framed; a click moves the view there.
+class OverviewStrip : public QWidget {
+public:
+    explicit OverviewStrip(WaveformView* wave, QWidget* parent) : QWidget(parent), wave_(wave) {
+        setFixedHeight(36);
+        connect(wave, &WaveformView::viewChanged, this, qOverload<>(&QWidget::update));
+    }
+    std::shared_ptr<PeakCache> peaks;
+
+protected:
+    void paintEvent(QPaintEvent*) override {
+        QPainter p(this);
+        p.fillRect(rect(), palette().alternateBase());
+        const qint64 n = wave_->length();
+        if (n <= 0) return;
+        const double fpp = double(n) / width();
+        p.setPen(palette().color(QPalette::Mid));
+        if (peaks && peaks->ready())
+            for (int x = 0; x < width(); ++x) {
+                const auto [lo, hi] = peaks->range(qint64(x * fpp), qint64((x + 1) * fpp) + 1);
+                p.drawLine(x, height() / 2 - int(hi * height() / 2), x,
+                           height() / 2 - int(lo * height() / 2));
+            }
+        const int a = int(wave_->firstFrame() / fpp),
+                  w = int(wave_->framesPerPixel() * wave_->width() / fpp);
+        p.setPen(QPen(palette().color(QPalette::Highlight), 2));
+        p.drawRect(a, 1, std::max(2, w), height() - 2);
+        p.setPen(QPen(QColor(220, 30, 30), 1));
+        const int x = int(double(wave_->playhead()) / fpp);
+        p.drawLine(x, 0, x, height());
+    }
+    void mousePressEvent(QMouseEvent* e) override {
+        const double fpp = double(wave_->length()) / std::max(1, width());
+        wave_->scrollTo(e->position().x() * fpp - wave_->framesPerPixel() * wave_->width() / 2);
+    }
+
+private:
+    WaveformView* wave_;
+};
+
+namespace {
+
+QToolButton* toolButton(QWidget* parent, const QString& text, const QString& tip,
+                        bool checkable = false) {
+    auto* b = new QToolButton(parent);
+    b->setText(text);
+    b->setToolTip(tip);
+    b->setCheckable(checkable);
+    return b;
+}
+
+}  // namespace
+
+TrackView::TrackView(QWidget* parent)
+    : QWidget(parent),
+      title_(new QLabel(this)),
+      time_(new QLabel(this)),
+      notice_(new QLabel(this)),
+      play_(toolButton(this, tr("Play"), tr("Play / pause (Space)"))),
+      loop_(toolButton(this, tr("Loop"), tr("Loop the selected region (L)"), true)),
+      headers_(new QWidget(this)),
+      headerLayout_(new QVBoxLayout(headers_)),
+      wave_(new WaveformView(this)),
+      overview_(new OverviewStrip(wave_, this)) {
+    QFont f = title_->font();
+    f.setPointSizeF(f.pointSizeF() * 1.3);
+    title_->setFont(f);
+    play_->setIcon(style()->standardIcon(QStyle::SP_MediaPlay));
+    auto* stop = toolButton(this, tr("Stop"), tr("Stop and go to the start (Home)"));
+    stop->setIcon(style()->standardIcon(QStyle::SP_MediaStop));
+    auto* fit = toolButton(this, tr("Fit"), tr("Zoom to fit (0)"));
+    auto* zoomIn = toolButton(this, "+", tr("Zoom in (+, Ctrl+wheel)"));
+    auto* zoomOut = toolButton(this, "−", tr("Zoom out (-)"));
+    time_->setObjectName("timeLabel");
+    notice_->setObjectName("playerNotice");
+    auto* transport = new QHBoxLayout;
+    for (QWidget* w :
+         {static_cast<QWidget*>(play_), static_cast<QWidget*>(stop), static_cast<QWidget*>(loop_)})
+        transport->addWidget(w);
+    transport->addWidget(time_);
+    transport->addWidget(notice_, 1);
+    for (QWidget* w : {zoomOut, zoomIn, fit})
+        transport->addWidget(w);
+
+    headerLayout_->setContentsMargins(0, WaveformView::kRulerHeight, 0, 0);
+    headerLayout_->setSpacing(0);
+    headers_->setFixedWidth(190);
+    auto* lanes = new QHBoxLayout;
+    lanes->setSpacing(0);
+    lanes->addWidget(headers_, 0, Qt::AlignTop);
+    lanes->addWidget(wave_, 1);
+    auto* layout = new QVBoxLayout(this);
+    layout->addWidget(title_);
+    layout->addLayout(transport);
+    layout->addLayout(lanes, 1);
+    layout->addWidget(overview_);
+
+    connect(play_, &QToolButton::clicked, this,
+            [this] { player_.playing() ? player_.pause() : player_.play(); });
+    connect(stop, &QToolButton::clicked, &player_, &Player::stop);
+    connect(fit, &QToolButton::clicked, wave_, &WaveformView::zoomToFit);
+    connect(zoomIn, &QToolButton::clicked, this,
+            [this] { wave_->zoom(2, wave_->xOf(wave_->playhead())); });
+    connect(zoomOut, &QToolButton::clicked, this,
+            [this] { wave_->zoom(0.5, wave_->xOf(wave_->playhead())); });
+    connect(loop_, &QToolButton::toggled, this, [this](bool on) {
+        if (player_.mixer()) player_.mixer()->setLoop(on ? loopStart_ : 0, on ? loopEnd_ : 0);
+    });
+    connect(wave_, &WaveformView::seekRequested, &player_, &Player::seek);
+    connect(wave_, &WaveformView::loopSelected, this, [this](qint64 a, qint64 b) {
+        loopStart_ = a;
+        loopEnd_ = b;
+        if (loop_->isChecked() && player_.mixer()) player_.mixer()->setLoop(a, b);
+    });
+    connect(&player_, &Player::positionChanged, this, &TrackView::showPosition);
+    connect(&player_, &Player::playingChanged, this, [this](bool playing) {
+        play_->setIcon(
+            style()->standardIcon(playing ? QStyle::SP_MediaPause : QStyle::SP_MediaPlay));
+    });
+    connect(&player_, &Player::error, notice_, &QLabel::setText);
+    connect(&player_, &Player::loaded, this, &TrackView::rebuildLanes);
+
+    const auto key = [this](QKeySequence k, std::function<void()> f) {
+        auto* s = new QShortcut(k, this, nullptr, nullptr, Qt::WidgetWithChildrenShortcut);
+        connect(s, &QShortcut::activated, this, std::move(f));
+    };
+    key(Qt::Key_Space, [this] { player_.playing() ? player_.pause() : player_.play(); });
+    key(Qt::Key_Home, [this] { player_.seek(0); });
+    key(Qt::Key_End, [this] { player_.seek(player_.length()); });
+    key(Qt::Key_Left,
+        [this] { player_.seek(std::max<qint64>(0, player_.position() - 5 * 44100)); });
+    key(Qt::Key_Right, [this] { player_.seek(player_.position() + 5 * 44100); });
+    key(Qt::Key_L, [this] { loop_->toggle(); });
+    key(Qt::Key_Plus, [this] { wave_->zoom(2, wave_->xOf(wave_->playhead())); });
+    key(Qt::Key_Minus, [this] { wave_->zoom(0.5, wave_->xOf(wave_->playhead())); });
+    key(Qt::Key_0, [this] { wave_->zoomToFit(); });
+}
+
+void TrackView::showRecord(const JobRecord& record) {
+    record_ = record;
+    title_->setText(QString("%1 · %2").arg(record.title, record.model));
+    notice_->clear();
+    player_.load(record);
+}
+
+QStringList TrackView::stemNames() const {
+    return record_.stems;
+}
+
+void TrackView::rebuildLanes() {
+    while (QLayoutItem* item = headerLayout_->takeAt(0)) {
+        delete item->widget();
+        delete item;
+    }
+    Mixer* m = player_.mixer();
+    const QStringList names = player_.laneNames();
+    std::vector<std::shared_ptr<const std::vector<float>>> mono;
+    for (int i = 0; i < names.size(); ++i) {
+        auto* h = new QWidget(headers_);
+        h->setFixedHeight(WaveformView::kLaneHeight);
+        auto* row = new QHBoxLayout(h);
+        row->setContentsMargins(4, 2, 4, 2);
+        auto* name = new QLabel(names[i], h);
+        name->setMinimumWidth(52);
+        auto* mute = toolButton(h, "M", tr("Mute"), true);
+        auto* solo = toolButton(h, "S", tr("Solo"), true);
+        mute->setObjectName(QString("mute%1").arg(i));
+        solo->setObjectName(QString("solo%1").arg(i));
+        mute->setChecked(m->muted(i));
+        auto* gain = new QDoubleSpinBox(h);
+        gain->setRange(-60, 12);
+        gain->setSuffix(" dB");
+        gain->setDecimals(1);
+        gain->setToolTip(tr("Gain"));
+        auto* pan = new QSlider(Qt::Horizontal, h);
+        pan->setRange(-100, 100);
+        pan->setToolTip(tr("Pan"));
+        pan->setMaximumWidth(40);
+        auto* controls = new QVBoxLayout;
+        auto* buttons = new QHBoxLayout;
+        buttons->addWidget(mute);
+        buttons->addWidget(solo);
+        controls->addLayout(buttons);
+        controls->addWidget(pan);
+        row->addWidget(name);
+        row->addLayout(controls);
+        row->addWidget(gain);
+        headerLayout_->addWidget(h);
+        connect(mute, &QToolButton::toggled, this, [this, i](bool on) { setMute(i, on); });
+        connect(solo, &QToolButton::toggled, this, [this, i](bool on) { setSolo(i, on); });
+        connect(gain, &QDoubleSpinBox::valueChanged, this,
+                [this, i](double db) { setGainDb(i, db); });
+        connect(pan, &QSlider::valueChanged, this, [this, i](int v) { setPan(i, v / 100.0); });
+    }
+    headerLayout_->addStretch(1);
+    // Mono sums for drawing (the lanes' left and right, averaged).
+    for (int i = 0; i < names.size(); ++i) {
+        auto sig = std::make_shared<std::vector<float>>(player_.laneSignal(i));
+        mono.push_back(sig);
+    }
+    wave_->setLanes(names, mono, 44100);
+    overview_->peaks = std::make_shared<PeakCache>();
+    if (!mono.empty()) overview_->peaks->build(mono.front());
+    refreshAudible();
+    showPosition(0);
+    Q_EMIT lanesReady();
+}
+
+void TrackView::refreshAudible() {
+    if (Mixer* m = player_.mixer())
+        for (int i = 0; i < m->lanes(); ++i)
+            wave_->setAudible(i, m->audible(i));
+}
+
+void TrackView::setMute(int lane, bool on) {
+    if (!player_.mixer()) return;
+    player_.mixer()->setMute(lane, on);
+    refreshAudible();
+}
+void TrackView::setSolo(int lane, bool on) {
+    if (!player_.mixer()) return;
+    player_.mixer()->setSolo(lane, on);
+    refreshAudible();
+}
+void TrackView::setGainDb(int lane, double db) {
+    if (player_.mixer()) player_.mixer()->setGainDb(lane, db);
+}
+void TrackView::setPan(int lane, double pan) {
+    if (player_.mixer()) player_.mixer()->setPan(lane, pan);
+}
+
+void TrackView::showPosition(qint64 frame) {
+    wave_->setPlayhead(frame);
+    overview_->update();
+    time_->setText(formatTime(frame, 44100) + " / " + formatTime(player_.length(), 44100));
+}
+
+}  // namespace msplit::ui

@@ -1,0 +1,75 @@
+#pragma once
+// The painted part of the track view: a time ruler, one waveform lane per stem, the playhead and
+// the loop region. Click to seek, drag to select a loop, Ctrl+wheel to zoom, wheel to scroll.
+#include <QColor>
+#include <QWidget>
+
+#include <memory>
+#include <vector>
+
+#include "core/player/peaks.h"
+
+namespace msplit::ui {
+
+class WaveformView : public QWidget {
+    Q_OBJECT
+public:
+    static constexpr int kRulerHeight = 24;
+    static constexpr int kLaneHeight = 72;
+
+    explicit WaveformView(QWidget* parent = nullptr);
+
+    // Lanes: a name, a colour and the mono signal to draw (its peaks are built off the UI thread).
+    void setLanes(const QStringList& names,
+                  const std::vector<std::shared_ptr<const std::vector<float>>>& signals,
+                  int sampleRate);
+    void setAudible(int lane, bool audible);
+    void setPlayhead(qint64 frame);
+    void setLoop(qint64 start, qint64 end);  // end <= start: none
+    qint64 playhead() const { return playhead_; }
+
+    // The visible window: first frame and frames per pixel.
+    void zoomToFit();
+    void zoom(double factor, int anchorX);
+    void scrollTo(double firstFrame);
+    double firstFrame() const { return first_; }
+    double framesPerPixel() const { return fpp_; }
+    qint64 frameAt(int x) const;
+    int xOf(qint64 frame) const;
+    qint64 length() const { return length_; }
+    QColor laneColour(int lane) const;
+
+Q_SIGNALS:
+    void seekRequested(qint64 frame);
+    void loopSelected(qint64 start, qint64 end);
+    void viewChanged();
+
+protected:
+    void paintEvent(QPaintEvent*) override;
+    void mousePressEvent(QMouseEvent* e) override;
+    void mouseMoveEvent(QMouseEvent* e) override;
+    void mouseReleaseEvent(QMouseEvent* e) override;
+    void wheelEvent(QWheelEvent* e) override;
+    void resizeEvent(QResizeEvent*) override;
+
+private:
+    void paintLane(QPainter& p, int lane, const QRect& r);
+    void paintRuler(QPainter& p);
+    struct Lane {
+        QString name;
+        QColor colour;
+        bool audible = true;
+        std::shared_ptr<PeakCache> peaks;
+    };
+    std::vector<Lane> lanes_;
+    int rate_ = 44100;
+    qint64 length_ = 0;
+    double first_ = 0, fpp_ = 1;
+    qint64 playhead_ = 0, loopStart_ = 0, loopEnd_ = 0;
+    int pressX_ = -1, dragX_ = -1;
+    bool fitted_ = true;
+};
+
+QString formatTime(qint64 frame, int sampleRate);  // m:ss.mmm
+
+}  // namespace msplit::ui
