@@ -26,6 +26,7 @@
 #include "ui/models_dialog.h"
 #include "ui/settings_dialog.h"
 #include "ui/track_view.h"
+#include "ui/youtube_dialog.h"
 
 namespace msplit::ui {
 
@@ -83,6 +84,14 @@ void MainWindow::buildToolbar() {
     connect(open, &QAction::triggered, this, [this] {
         const QStringList files = QFileDialog::getOpenFileNames(this, tr("Open songs"));
         if (!files.isEmpty()) openFiles(files);
+    });
+    auto* web = bar->addAction(style()->standardIcon(QStyle::SP_ArrowDown), tr("From YouTube"));
+    web->setToolTip(tr("Download a song from YouTube or another site (yt-dlp) and separate it"));
+    connect(web, &QAction::triggered, this, [this] {
+        YouTubeDialog dialog(downloadsFolder(), this);
+        connect(&dialog, &YouTubeDialog::downloaded, this,
+                [this](const QStringList& files) { openFiles(files); });
+        dialog.exec();
     });
     bar->addSeparator();
     model_ = new QComboBox(this);

@@ -2,6 +2,7 @@
 #include <QCommandLineParser>
 #include <QDir>
 #include <QFileInfo>
+#include <QTemporaryDir>
 
 #include <chrono>
 #include <cstdio>
@@ -14,6 +15,7 @@
 #include "core/error.h"
 #include "core/jobs/separation.h"
 #include "core/paths.h"
+#include "core/ytdlp/ytdlp_runner.h"
 
 namespace msplit::cli {
 namespace {
@@ -26,6 +28,7 @@ struct Options {
     EncodeOptions encode;
     int threads = 0;
     bool copyTags = false;
+    QString ytDlp;
 };
 
 double parseNumber(const QString& text, const QString& option) {
@@ -42,7 +45,8 @@ Options parse(const QStringList& args) {
     p.setApplicationDescription(
         "Separate songs into stems (drums, bass, vocals, ...) with Demucs models.");
     p.addHelpOption();
-    p.addPositionalArgument("inputs", "Audio or video files to separate.", "INPUT...");
+    p.addPositionalArgument(
+        "inputs", "Audio or video files, or web addresses (via yt-dlp), to separate.", "INPUT...");
     p.addOptions({
         {{"o", "out"},
          "Output folder; stems go to OUT/NAME/. Default: separated.",
@@ -51,6 +55,7 @@ Options parse(const QStringList& args) {
         {{"n", "name"}, "Model or bag name in the repository.", "NAME", defaults::kModel},
         {"repo", "Model repository folder (demucs --repo); default: the model cache.", "DIR"},
         {"no-download", "Fail instead of downloading a missing model."},
+        {"yt-dlp", "The yt-dlp program for URL inputs (default: from PATH).", "PATH"},
         {"shifts", "Random shifts averaged (quality vs. time).", "N",
          QString::number(defaults::kShifts)},
         {"overlap", "Overlap between segments.", "F", QString::number(defaults::kOverlap)},
@@ -106,6 +111,7 @@ Options parse(const QStringList& args) {
     o.threads = static_cast<int>(parseNumber(p.value("jobs"), "jobs"));
     o.filenameTemplate = p.value("filename");
     o.copyTags = p.isSet("copy-tags");
+    o.ytDlp = p.value("yt-dlp");
 
     if (p.isSet("int24") && p.isSet("float32"))
         throw Error(ErrorKind::InvalidInput, "", "--int24 and --float32 exclude each other");
@@ -178,6 +184,23 @@ int runSeparate(const QStringList& args) {
     int failures = 0;
     for (const QString& input : o.inputs) {
         try {
+            if (input.startsWith("http://") || input.startsWith("https://")) {
+                // A web page or media URL: yt-dlp fetches the audio first (kept only meanwhile).
+                QTemporaryDir downloads;
+                YtDlpOptions yt;
+                yt.program = o.ytDlp;
+                std::fprintf(stderr, "Downloading %s\n", qPrintable(input));
+                const QStringList files =
+                    downloadWithYtDlp(input, downloads.path(), yt, [](const YtDlpProgress& p) {
+                        if (p.fraction >= 0)
+                            std::fprintf(stderr, "\rDownloading: %5.1f%% %s   ", 100 * p.fraction,
+                                         qPrintable(p.speed));
+                    });
+                std::fprintf(stderr, "\n");
+                for (const QString& f : files)
+                    separateOne(model, o, f);
+                continue;
+            }
             separateOne(model, o, input);
         } catch (const Error& e) {
             std::fprintf(stderr, "music-split-cli: %s\n", e.what());

@@ -4,6 +4,7 @@
 // event loop; every request is recorded.
 #include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QHostAddress>
 #include <QPointer>
 #include <QRegularExpression>
@@ -82,7 +83,9 @@ private:
             head = "HTTP/1.1 200 OK\r\n";
         }
         body = body.mid(from);
-        head += "Content-Type: application/octet-stream\r\nContent-Length: " +
+        const QString ext = QFileInfo(req.path).suffix();
+        const QByteArray type = ext == "mp3" ? "audio/mpeg" : ext == "wav" ? "audio/wav" : "application/octet-stream";
+        head += "Content-Type: " + type + "\r\nContent-Length: " +
                 QByteArray::number(body.size()) + "\r\nConnection: close\r\n\r\n";
         s->write(head);
         if (dropAfterBytes > 0 && drops > 0) {

@@ -27,6 +27,7 @@
 #include "ui/models_dialog.h"
 #include "ui/settings_dialog.h"
 #include "ui/track_view.h"
+#include "ui/youtube_dialog.h"
 
 using namespace msplit;
 
@@ -257,6 +258,46 @@ private Q_SLOTS:
         }
         s.setValue("models/catalog", QString());
         s.setModelCache(test::repoDir());
+    }
+
+    // The "From YouTube" dialog: a download in progress (a scripted yt-dlp that stalls part way),
+    // cancelled, then a real yt-dlp download from 127.0.0.1 handed on.
+    void youtubeDialog() {
+        QTemporaryDir bin, dest;
+        const QString slow = bin.filePath("yt-dlp");
+        QFile f(slow);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(
+            "#!/bin/sh\nwhile [ $# -gt 0 ]; do [ \"$1\" = -o ] && out=\"$2\"; shift; done\n"
+            "head -c 50000 /dev/zero > \"$(dirname \"$out\")/x.part\"\n"
+            "echo '[info] 245|Blue Monday'; echo '[progress]  42.0%|2.10MiB/s|00:05'; sleep 30\n");
+        f.close();
+        f.setPermissions(QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner);
+        AppSettings().setYtDlpPath(slow);
+        {
+            ui::YouTubeDialog d(dest.path());
+            d.setUrl("https://www.youtube.com/watch?v=FYH8DsU2WCk");
+            d.show();
+            QSignalSpy progress(&d.runner(), &YtDlpRunner::progress);
+            d.startDownload();
+            QVERIFY(progress.wait(10000));
+            QVERIFY(d.statusText().contains("42.0%") && d.statusText().contains("0:05"));
+            QVERIFY(screenshot(d, "youtube-dialog") > 3);
+            d.reject();
+            QVERIFY(QDir(dest.path())
+                        .entryList(QDir::AllEntries | QDir::Hidden | QDir::NoDotAndDotDot)
+                        .isEmpty());
+        }
+        AppSettings().setYtDlpPath(QString());
+        test::FileServer server(MUSIC_SPLIT_MEDIA);
+        ui::YouTubeDialog d(dest.path());
+        d.setUrl(server.baseUrl() + "demucs-test.mp3");
+        QSignalSpy downloaded(&d, &ui::YouTubeDialog::downloaded);
+        d.startDownload();
+        QVERIFY(downloaded.wait(60000));
+        const QStringList files = downloaded[0][0].toStringList();
+        QCOMPARE(files.size(), 1);
+        QVERIFY(files[0].startsWith(dest.path()) && QFile::exists(files[0]));
     }
 
     void settingsAndLibrarySurviveARestart() {
