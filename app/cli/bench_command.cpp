@@ -53,16 +53,7 @@ int runBench(const QStringList& args) {
         {"overlap", "Overlap between segments.", "F", QString::number(defaults::kOverlap)},
         {"batch", "Segments per model call.", "N", QString::number(defaults::kBatchSegments)},
     });
-    QStringList argv = args;
-    argv[0] = "music-split-cli bench";
-    if (!p.parse(argv)) {
-        std::fprintf(stderr, "music-split-cli: %s\n", qPrintable(p.errorText()));
-        return 1;
-    }
-    if (p.isSet("help")) {
-        std::fputs(qPrintable(p.helpText()), stdout);
-        return 0;
-    }
+    if (const int status = parseCommand(p, args); status >= 0) return status;
     try {
         engine::setThreads(p.value("jobs").toInt());
         const at::Device device = engine::parseDevice(p.value("device").toStdString());

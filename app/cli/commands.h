@@ -13,6 +13,10 @@ int runSeparate(const QStringList& args);
 int runBench(const QStringList& args);
 int runModels(const QStringList& args);
 
+// Parses a subcommand's arguments (args[0] is its name). Returns -1 to go on, or the exit status
+// when the command is done: 0 after --help, 2 after printing a parse error.
+int parseCommand(QCommandLineParser& p, const QStringList& args);
+
 // Where models come from: --catalog, --base-url and --cache (shared by separate and models).
 struct ModelSource {
     std::string catalog;  // empty: the shipped catalog

@@ -29,6 +29,20 @@ void printDownload(const std::string& name, const DownloadProgress& p) {
 
 }  // namespace
 
+int parseCommand(QCommandLineParser& p, const QStringList& args) {
+    QStringList argv = args;
+    argv[0] = "music-split-cli " + args.value(0);
+    if (!p.parse(argv)) {
+        std::fprintf(stderr, "music-split-cli: %s\n", qPrintable(p.errorText()));
+        return 2;
+    }
+    if (p.isSet("help")) {
+        std::fputs(qPrintable(p.helpText()), stdout);
+        return 0;
+    }
+    return -1;
+}
+
 void addModelSourceOptions(QCommandLineParser& p) {
     p.addOptions({
         {"catalog", "Model catalog file (default: the shipped one).", "FILE"},
@@ -66,16 +80,7 @@ int runModels(const QStringList& args) {
     p.addHelpOption();
     p.addPositionalArgument("action", "list, download, import, verify or remove.");
     addModelSourceOptions(p);
-    QStringList argv = args;
-    argv[0] = "music-split-cli models";
-    if (!p.parse(argv)) {
-        std::fprintf(stderr, "music-split-cli: %s\n", qPrintable(p.errorText()));
-        return 2;
-    }
-    if (p.isSet("help")) {
-        std::fputs(qPrintable(p.helpText()), stdout);
-        return 0;
-    }
+    if (const int status = parseCommand(p, args); status >= 0) return status;
     QStringList pos = p.positionalArguments();
     const QString action = pos.isEmpty() ? "list" : pos.takeFirst();
     const ModelSource src = modelSource(p);
