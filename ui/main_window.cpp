@@ -90,7 +90,7 @@ void MainWindow::buildToolbar() {
     connect(web, &QAction::triggered, this, [this] {
         YouTubeDialog dialog(downloadsFolder(), this);
         connect(&dialog, &YouTubeDialog::downloaded, this,
-                [this](const QStringList& files) { openFiles(files); });
+                [this](const QStringList& files, const QString& url) { openFiles(files, url); });
         dialog.exec();
     });
     bar->addSeparator();
@@ -173,7 +173,7 @@ void MainWindow::applySettings() {
     device_->setText(gpu ? tr("GPU") : tr("CPU"));
 }
 
-int MainWindow::openFiles(const QStringList& paths) {
+int MainWindow::openFiles(const QStringList& paths, const QString& sourceUrl) {
     QStringList files, skipped;
     for (const QString& p : paths) {
         const QFileInfo info(p);
@@ -191,7 +191,7 @@ int MainWindow::openFiles(const QStringList& paths) {
     for (const QString& f : files) {
         try {
             probeAudio(f.toStdString());
-            queue_.enqueue(f);
+            queue_.enqueue(f, sourceUrl);
             ++queued;
         } catch (const Error&) {
             skipped << QFileInfo(f).fileName();

@@ -25,7 +25,7 @@ public:
 
     // Queues songs: files, and folders searched recursively. Files FFmpeg cannot read are
     // reported once in the status bar. Returns how many were queued.
-    int openFiles(const QStringList& paths);
+    int openFiles(const QStringList& paths, const QString& sourceUrl = {});
     JobQueue& queue() { return queue_; }
     QListWidget* jobList() const { return list_; }
     // The library result shown for a list row, if it has one.

@@ -33,7 +33,7 @@ LoadedModel JobQueue::modelFor(const SeparationSettings& s) {
     return it->second;
 }
 
-int JobQueue::enqueue(const QString& source) {
+int JobQueue::enqueue(const QString& source, const QString& sourceUrl) {
     const int id = nextId_++;
     Item item;
     item.id = id;
@@ -87,7 +87,7 @@ int JobQueue::enqueue(const QString& source) {
         });
     };
     auto task = std::make_shared<SeparationTask>(
-        source, config_, [this](const SeparationSettings& s) { return modelFor(s); },
+        source, sourceUrl, config_, [this](const SeparationSettings& s) { return modelFor(s); },
         std::move(cb));
     tasks_[id] = task;
     pool_.start([task] { task->run(); });

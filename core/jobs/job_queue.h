@@ -37,7 +37,8 @@ public:
     // Used for the jobs enqueued from now on.
     void setConfig(const JobConfig& config);
     const JobConfig& config() const { return config_; }
-    int enqueue(const QString& source);
+    // `sourceUrl`: the web page a downloaded file came from (kept in the result).
+    int enqueue(const QString& source, const QString& sourceUrl = {});
     void cancel(int id);
     void cancelAll();
     // Forgets a finished, failed or cancelled item; false while it is queued or running.

@@ -14,6 +14,7 @@ namespace msplit {
 
 QJsonObject JobRecord::toJson() const {
     return {{"source", source},
+            {"source_url", sourceUrl},
             {"title", title},
             {"model", model},
             {"stems", QJsonArray::fromStringList(stems)},
@@ -30,6 +31,7 @@ JobRecord JobRecord::fromJson(const QJsonObject& o, const QString& folder) {
     r.folder = folder;
     r.id = QDir(folder).dirName();
     r.source = o["source"].toString();
+    r.sourceUrl = o["source_url"].toString();
     r.title = o["title"].toString();
     r.model = o["model"].toString();
     for (const auto& s : o["stems"].toArray())

@@ -11,9 +11,10 @@
 namespace msplit {
 
 struct JobRecord {
-    QString id;      // the folder's name
-    QString folder;  // absolute path
-    QString source;  // the song's path or URL
+    QString id;         // the folder's name
+    QString folder;     // absolute path
+    QString source;     // the song's file
+    QString sourceUrl;  // the web page it was downloaded from, if any
     QString title;
     QString model;
     QStringList stems;

@@ -9,6 +9,7 @@
 #include <QElapsedTimer>
 #include <QFileInfo>
 #include <QJsonObject>
+#include <QRegularExpression>
 
 #include <algorithm>
 #include <cmath>
@@ -21,9 +22,10 @@
 
 namespace msplit {
 
-SeparationTask::SeparationTask(QString source, JobConfig config, ModelProvider models,
-                               TaskCallbacks callbacks)
+SeparationTask::SeparationTask(QString source, QString sourceUrl, JobConfig config,
+                               ModelProvider models, TaskCallbacks callbacks)
     : source_(std::move(source)),
+      sourceUrl_(std::move(sourceUrl)),
       config_(std::move(config)),
       models_(std::move(models)),
       cb_(std::move(callbacks)) {}
@@ -95,6 +97,9 @@ JobRecord SeparationTask::separate(const QString& temp, const QString& id) {
     r.source = source_;
     r.title = QString::fromStdString(info.tags.count("title") ? info.tags.at("title") : "");
     if (r.title.isEmpty()) r.title = QFileInfo(source_).completeBaseName();
+    r.sourceUrl = sourceUrl_;
+    if (!sourceUrl_.isEmpty())  // yt-dlp names files "TITLE [ID]"
+        r.title.remove(QRegularExpression(" \\[[A-Za-z0-9_-]+\\]$"));
     r.model = QString::fromStdString(model.name);
     r.extension = floatFiles ? "wav" : "flac";
     r.durationSeconds = info.durationSeconds > 0 ? info.durationSeconds : mix.seconds();

@@ -31,13 +31,14 @@ struct TaskCallbacks {
 
 class SeparationTask {
 public:
-    SeparationTask(QString source, JobConfig config, ModelProvider models, TaskCallbacks callbacks);
+    SeparationTask(QString source, QString sourceUrl, JobConfig config, ModelProvider models,
+                   TaskCallbacks callbacks);
     void run();
     void cancel() { cancel_.cancel(); }
 
 private:
     JobRecord separate(const QString& tempFolder, const QString& id);
-    QString source_;
+    QString source_, sourceUrl_;
     JobConfig config_;
     ModelProvider models_;
     TaskCallbacks cb_;

@@ -298,6 +298,14 @@ private Q_SLOTS:
         const QStringList files = downloaded[0][0].toStringList();
         QCOMPARE(files.size(), 1);
         QVERIFY(files[0].startsWith(dest.path()) && QFile::exists(files[0]));
+
+        // Queued from the dialog, the result keeps the page's address and the clean title.
+        ui::MainWindow w;
+        QCOMPARE(w.openFiles(files, downloaded[0][1].toString()), 1);
+        const int id = w.queue().ids().last();
+        QTRY_VERIFY_WITH_TIMEOUT(w.queue().item(id)->state == JobQueue::State::Done, 120000);
+        QCOMPARE(w.queue().item(id)->result.sourceUrl, server.baseUrl() + "demucs-test.mp3");
+        QCOMPARE(w.queue().item(id)->result.title, QString("demucs-test"));
     }
 
     void settingsAndLibrarySurviveARestart() {
