@@ -25,9 +25,12 @@
 
 namespace msplit::ui {
 
-ExportDialog::ExportDialog(const JobRecord& record, QWidget* parent)
+ExportDialog::ExportDialog(const JobRecord& record, QWidget* parent, const Mixer* player)
     : QDialog(parent),
       record_(record),
+      player_(player),
+      currentMix_(
+          new QCheckBox(tr("The mix as heard in the player (gains, mute, solo, pan)"), this)),
       destination_(new QLineEdit(this)),
       format_(new QComboBox(this)),
       bitrate_(new QSpinBox(this)),
@@ -85,6 +88,8 @@ ExportDialog::ExportDialog(const JobRecord& record, QWidget* parent)
         for (auto* b : stems_)
             b->setEnabled(twoStems_->currentData().toString().isEmpty());
     });
+    currentMix_->setEnabled(player_ != nullptr);
+    form->addRow(tr("Mix"), currentMix_);
     template_->setText(s.value("export/template", defaults::kFilenameTemplate).toString());
     template_->setToolTip(tr("{track}, {trackext}, {stem} and {ext} are replaced"));
     form->addRow(tr("File names"), template_);
@@ -108,6 +113,10 @@ void ExportDialog::setStemChecked(const QString& stem, bool on) {
     for (auto* b : stems_)
         if (b->text() == stem) b->setChecked(on);
 }
+void ExportDialog::setCurrentMix(bool on) {
+    currentMix_->setChecked(on && player_);
+}
+
 void ExportDialog::setTwoStems(const QString& stem) {
     const int i = twoStems_->findData(stem);
     twoStems_->setCurrentIndex(i >= 0 ? i : 0);
@@ -128,6 +137,7 @@ ExportOptions ExportDialog::options() const {
         if (b->isChecked()) o.stems << b->text();
     o.twoStems = twoStems_->currentData().toString();
     o.nameTemplate = template_->text();
+    if (currentMix_->isChecked() && player_) o.currentMix = player_->mixdown();
     return o;
 }
 

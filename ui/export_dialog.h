@@ -4,6 +4,7 @@
 #include <QDialog>
 
 #include "core/jobs/export.h"
+#include "core/player/mixer.h"
 
 class QCheckBox;
 class QComboBox;
@@ -17,7 +18,8 @@ namespace msplit::ui {
 class ExportDialog : public QDialog {
     Q_OBJECT
 public:
-    ExportDialog(const JobRecord& record, QWidget* parent = nullptr);
+    // `player`: the mixer of the result's track view, for exporting the mix as heard.
+    ExportDialog(const JobRecord& record, QWidget* parent = nullptr, const Mixer* player = nullptr);
 
     ExportOptions options() const;
     // Exports with the current choices; returns the files written, or an error message in `error`.
@@ -27,6 +29,7 @@ public:
     void setFormat(const QString& key);  // wav16, wav24, wav32f, flac16, flac24, mp3
     void setStemChecked(const QString& stem, bool on);
     void setTwoStems(const QString& stem);  // empty: off
+    void setCurrentMix(bool on);
     // Skips the overwrite question (answers yes); for tests and scripted use.
     bool assumeOverwrite = false;
 
@@ -34,6 +37,8 @@ private:
     void accept() override;
     void remember() const;
     JobRecord record_;
+    const Mixer* player_;
+    QCheckBox* currentMix_;
     QLineEdit* destination_;
     QComboBox* format_;
     QSpinBox* bitrate_;

@@ -335,7 +335,8 @@ void MainWindow::exportSelected() {
         statusBar()->showMessage(tr("Select a finished song to export"), 5000);
         return;
     }
-    ExportDialog dialog(*r, this);
+    // The mix as heard can be exported when the track view holds this result.
+    ExportDialog dialog(*r, this, shownRecord_ == r->folder ? track_->player().mixer() : nullptr);
     if (dialog.exec() == QDialog::Accepted)
         statusBar()->showMessage(tr("Exported %1").arg(r->title), 5000);
 }

@@ -11,7 +11,8 @@ namespace msplit {
 namespace {
 
 QStringList outputStems(const JobRecord& r, const ExportOptions& o) {
-    if (o.twoStems.isEmpty()) return o.stems;
+    if (o.twoStems.isEmpty())
+        return o.currentMix.samples.empty() ? o.stems : o.stems + QStringList{"mix"};
     if (!r.stems.contains(o.twoStems))
         throw Error(ErrorKind::InvalidInput, o.twoStems.toStdString(),
                     "this result has no such stem");
@@ -45,7 +46,9 @@ QStringList exportStems(const JobRecord& r, const ExportOptions& o,
     if (stems.isEmpty()) throw Error(ErrorKind::InvalidInput, "", "no stems chosen");
     for (int i = 0; i < stems.size(); ++i) {
         AudioBuffer audio;
-        if (stems[i].startsWith("no_") && !o.twoStems.isEmpty()) {
+        if (stems[i] == "mix" && !o.currentMix.samples.empty()) {
+            audio = o.currentMix;
+        } else if (stems[i].startsWith("no_") && !o.twoStems.isEmpty()) {
             for (const QString& other : r.stems) {
                 if (other == o.twoStems) continue;
                 const AudioBuffer b = loadStem(r, other);

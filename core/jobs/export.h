@@ -17,6 +17,8 @@ struct ExportOptions {
     QStringList stems;  // which stems; with twoStems, ignored
     QString twoStems;   // non-empty: write STEM and no_STEM (the sum of the others)
     QString nameTemplate = "{track}/{stem}.{ext}";
+    // The player's mix as heard, written as the stem "mix" after the chosen stems (may be empty).
+    AudioBuffer currentMix;
 };
 
 // The files an export would write, in order.

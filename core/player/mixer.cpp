@@ -51,6 +51,28 @@ void Mixer::retarget() {
     }
 }
 
+AudioBuffer Mixer::mixdown() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    int64_t n = 0;
+    for (const auto& l : lanes_)
+        n = std::max<int64_t>(n, static_cast<int64_t>(l.left.size()));
+    AudioBuffer out;
+    out.sampleRate = rate_;
+    out.channels = 2;
+    out.samples.assign(static_cast<size_t>(2 * n), 0.0f);
+    for (const auto& l : lanes_) {
+        const double g[2] = {target(l, 0), target(l, 1)};
+        const std::vector<float>* side[2] = {&l.left, &l.right};
+        for (int s = 0; s < 2; ++s) {
+            if (g[s] == 0) continue;
+            float* dst = out.channel(s);
+            for (size_t i = 0; i < side[s]->size(); ++i)
+                dst[i] += static_cast<float>(g[s] * (*side[s])[i]);
+        }
+    }
+    return out;
+}
+
 std::vector<float> Mixer::mono(int lane) const {
     std::lock_guard<std::mutex> lock(mutex_);
     const Lane& l = lanes_.at(static_cast<size_t>(lane));

@@ -21,6 +21,9 @@ public:
     int sampleRate() const { return rate_; }
     int rampFrames() const { return ramp_; }
 
+    // The whole song as the lanes' current settings make it (no ramps; the position is untouched),
+    // for exporting the mix as heard.
+    AudioBuffer mixdown() const;
     // A lane's two channels averaged (for drawing its waveform).
     std::vector<float> mono(int lane) const;
 

@@ -7,7 +7,8 @@ namespace msplit {
 
 MixerDevice::MixerDevice(Mixer& mixer, const QAudioFormat& format, QObject* parent)
     : QIODevice(parent), mixer_(mixer), format_(format) {
-    open(QIODevice::ReadOnly | QIODevice::Unbuffered);  // no read-ahead: seeks and gains act at once
+    open(QIODevice::ReadOnly |
+         QIODevice::Unbuffered);  // no read-ahead: seeks and gains act at once
 }
 
 qint64 MixerDevice::readData(char* data, qint64 maxSize) {

@@ -164,6 +164,25 @@ private Q_SLOTS:
         QCOMPARE(half[2 * 49 + 1], 1.0f);
     }
 
+    void mixdownIsTheMixAsHeard() {
+        Mixer m;
+        const AudioBuffer a = noise(3000, 4), b = noise(2000, 5), c = noise(3000, 6);
+        for (const auto* x : {&a, &b, &c})
+            m.addLane(*x);
+        m.setGainDb(0, -6.0);
+        m.setMute(1, true);
+        m.setPan(2, 1.0);  // right: the left side silent
+        m.seek(1234);
+        const AudioBuffer mix = m.mixdown();
+        QCOMPARE(m.position(), int64_t(1234));
+        QCOMPARE(mix.frames(), int64_t(3000));
+        const float g = float(std::pow(10.0, -6.0 / 20.0));
+        for (int64_t i = 0; i < 3000; i += 7) {
+            QVERIFY(std::abs(mix.channel(0)[i] - g * a.channel(0)[i]) < 1e-6f);
+            QVERIFY(std::abs(mix.channel(1)[i] - (g * a.channel(1)[i] + c.channel(1)[i])) < 1e-6f);
+        }
+    }
+
     void peaksMatchBruteForce() {
         auto samples = std::make_shared<std::vector<float>>();
         std::mt19937 rng(7);

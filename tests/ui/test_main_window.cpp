@@ -222,10 +222,41 @@ private Q_SLOTS:
         for (const QString& file : written)
             QVERIFY(QFileInfo(file).size() > 1000);
 
+        // The mix as heard in the player: drums muted (the original mix lane starts muted).
+        ui::TrackView view;
+        QSignalSpy ready(&view, &ui::TrackView::lanesReady);
+        view.showRecord(finished_);
+        QVERIFY(ready.wait(30000));
+        QCOMPARE(view.player().laneNames(),
+                 QStringList({"mix", "drums", "bass", "other", "vocals"}));
+        view.setMute(1, true);
+        ui::ExportDialog mixed(finished_, nullptr, view.player().mixer());
+        mixed.setDestination(out.path() + "/asheard");
+        mixed.setFormat("wav32f");
+        for (const QString& stem : finished_.stems)
+            mixed.setStemChecked(stem, false);
+        mixed.setTwoStems({});
+        mixed.setCurrentMix(true);
+        written = mixed.runExport(&error);
+        QVERIFY2(error.isEmpty(), qPrintable(error));
+        QCOMPARE(written, QStringList({out.path() + "/asheard/input/mix.wav"}));
+        const AudioBuffer heard = decodeAudio(written[0].toStdString());
+        std::vector<AudioBuffer> stems;
+        for (const QString& s : {"bass", "other", "vocals"})
+            stems.push_back(decodeAudio(finished_.stemFile(s).toStdString()));
+        double worst = 0;
+        for (size_t i = 0; i < heard.samples.size(); i += 11) {
+            const double expected =
+                (stems[0].samples[i] + stems[1].samples[i] + stems[2].samples[i]) / finished_.gain;
+            worst = std::max(worst, std::abs(expected - heard.samples[i]));
+        }
+        QVERIFY2(worst < 1e-5, qPrintable(QString::number(worst)));
+
         // The dialog remembers its choices.
         ui::ExportDialog again(finished_);
-        QCOMPARE(again.options().encode.format, FileFormat::Mp3);
-        QCOMPARE(again.options().destination, out.path());
+        QCOMPARE(again.options().encode.format, FileFormat::Wav);
+        QCOMPARE(again.options().encode.depth, SampleFormat::Float32);
+        QCOMPARE(again.options().destination, out.path() + "/asheard");
     }
 
     // The Models dialog downloads a catalog model from a server on 127.0.0.1 with progress.
