@@ -8,6 +8,7 @@
 #include <QFileInfo>
 #include <QLabel>
 #include <QListWidget>
+#include <QMenu>
 #include <QMessageBox>
 #include <QMimeData>
 #include <QSplitter>
@@ -81,6 +82,16 @@ void MainWindow::buildToolbar() {
     bar->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
     auto* open = bar->addAction(style()->standardIcon(QStyle::SP_DialogOpenButton), tr("Open"));
     open->setShortcut(QKeySequence::Open);
+    // Recent files under the Open button's arrow.
+    recent_ = new QMenu(this);
+    open->setMenu(recent_);
+    connect(recent_, &QMenu::aboutToShow, this, [this] {
+        recent_->clear();
+        for (const QString& f : AppSettings().value("app/recent").toStringList())
+            recent_->addAction(QFileInfo(f).fileName(), this, [this, f] { openFiles({f}); })
+                ->setToolTip(f);
+        if (recent_->isEmpty()) recent_->addAction(tr("No recent songs"))->setEnabled(false);
+    });
     connect(open, &QAction::triggered, this, [this] {
         const QStringList files = QFileDialog::getOpenFileNames(this, tr("Open songs"));
         if (!files.isEmpty()) openFiles(files);
@@ -193,6 +204,7 @@ int MainWindow::openFiles(const QStringList& paths, const QString& sourceUrl) {
             probeAudio(f.toStdString());
             queue_.enqueue(f, sourceUrl);
             ++queued;
+            rememberRecent(f);
         } catch (const Error&) {
             skipped << QFileInfo(f).fileName();
         }
@@ -205,6 +217,14 @@ int MainWindow::openFiles(const QStringList& paths, const QString& sourceUrl) {
     else if (queued)
         statusBar()->showMessage(tr("Queued %n song(s)", nullptr, queued), 5000);
     return queued;
+}
+
+void MainWindow::rememberRecent(const QString& file) {
+    AppSettings s;
+    QStringList recent = s.value("app/recent").toStringList();
+    recent.removeAll(file);
+    recent.prepend(QFileInfo(file).absoluteFilePath());
+    s.setValue("app/recent", recent.mid(0, 10));
 }
 
 void MainWindow::dragEnterEvent(QDragEnterEvent* e) {

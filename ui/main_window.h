@@ -11,6 +11,7 @@ class QComboBox;
 class QLabel;
 class QListWidget;
 class QListWidgetItem;
+class QMenu;
 class QStackedWidget;
 
 namespace msplit::ui {
@@ -41,6 +42,7 @@ protected:
 
 private:
     void buildToolbar();
+    void rememberRecent(const QString& file);
     void reloadModels();
     void applySettings();
     void addRecord(const JobRecord& r, bool top);
@@ -54,6 +56,7 @@ private:
     JobQueue queue_;
     Library library_;
     QComboBox* model_ = nullptr;
+    QMenu* recent_ = nullptr;
     QLabel* device_ = nullptr;
     QListWidget* list_ = nullptr;
     QStackedWidget* centre_ = nullptr;

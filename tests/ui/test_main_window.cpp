@@ -242,7 +242,7 @@ private Q_SLOTS:
         QCOMPARE(written, QStringList({out.path() + "/asheard/input/mix.wav"}));
         const AudioBuffer heard = decodeAudio(written[0].toStdString());
         std::vector<AudioBuffer> stems;
-        for (const QString& s : {"bass", "other", "vocals"})
+        for (const char* s : {"bass", "other", "vocals"})
             stems.push_back(decodeAudio(finished_.stemFile(s).toStdString()));
         double worst = 0;
         for (size_t i = 0; i < heard.samples.size(); i += 11) {
@@ -358,6 +358,10 @@ private Q_SLOTS:
         for (int row = 0; row < w.jobList()->count(); ++row)
             if (const JobRecord* r = w.recordAt(row)) found = found || r->id == finished_.id;
         QVERIFY(found);
+        QVERIFY(AppSettings()
+                    .value("app/recent")
+                    .toStringList()
+                    .contains(QFileInfo(input()).absoluteFilePath()));
         AppSettings().setShifts(0);
     }
 };
