@@ -1,10 +1,12 @@
 #include "ui/settings_dialog.h"
 
+#include <QAudioDevice>
 #include <QComboBox>
 #include <QDialogButtonBox>
 #include <QDoubleSpinBox>
 #include <QFormLayout>
 #include <QLineEdit>
+#include <QMediaDevices>
 #include <QSpinBox>
 
 #include "core/engine/device.h"
@@ -26,7 +28,8 @@ SettingsDialog::SettingsDialog(QWidget* parent)
       ytDlp_(new QLineEdit(this)),
       remoteUrl_(new QLineEdit(this)),
       remoteToken_(new QLineEdit(this)),
-      logLevel_(new QComboBox(this)) {
+      logLevel_(new QComboBox(this)),
+      output_(new QComboBox(this)) {
     setWindowTitle(tr("Settings"));
     const AppSettings s;
     auto* form = new QFormLayout(this);
@@ -72,6 +75,12 @@ SettingsDialog::SettingsDialog(QWidget* parent)
     remoteToken_->setText(s.remoteToken());
     remoteToken_->setEchoMode(QLineEdit::Password);
     form->addRow(tr("Remote token"), remoteToken_);
+    output_->addItem(tr("System default"), QByteArray());
+    for (const QAudioDevice& d : QMediaDevices::audioOutputs())
+        output_->addItem(d.description(), d.id());
+    output_->setCurrentIndex(
+        std::max(0, output_->findData(s.value("player/output").toByteArray())));
+    form->addRow(tr("Audio output"), output_);
     logLevel_->addItems({"info", "debug"});
     logLevel_->setCurrentText(s.logLevel());
     form->addRow(tr("Log level"), logLevel_);
@@ -99,6 +108,7 @@ void SettingsDialog::save() const {
     s.setRemoteUrl(remoteUrl_->text().trimmed());
     s.setRemoteToken(remoteToken_->text());
     s.setLogLevel(logLevel_->currentText());
+    s.setValue("player/output", output_->currentData().toByteArray());
 }
 
 }  // namespace msplit::ui

@@ -30,6 +30,7 @@ private:
     QLineEdit* remoteUrl_;
     QLineEdit* remoteToken_;
     QComboBox* logLevel_;
+    QComboBox* output_;
 };
 
 }  // namespace msplit::ui

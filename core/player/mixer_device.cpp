@@ -1,5 +1,10 @@
 #include "core/player/mixer_device.h"
 
+extern "C" {
+#include <libavutil/channel_layout.h>
+#include <libswresample/swresample.h>
+}
+
 #include <algorithm>
 #include <cstring>
 
@@ -7,16 +12,48 @@ namespace msplit {
 
 MixerDevice::MixerDevice(Mixer& mixer, const QAudioFormat& format, QObject* parent)
     : QIODevice(parent), mixer_(mixer), format_(format) {
+    // A device that cannot play the mixer's rate gets it converted here (libswresample).
+    if (format.sampleRate() != mixer.sampleRate()) {
+        AVChannelLayout stereo = AV_CHANNEL_LAYOUT_STEREO;
+        SwrContext* ctx = nullptr;
+        if (swr_alloc_set_opts2(&ctx, &stereo, AV_SAMPLE_FMT_FLT, format.sampleRate(), &stereo,
+                                AV_SAMPLE_FMT_FLT, mixer.sampleRate(), 0, nullptr) >= 0 &&
+            swr_init(ctx) >= 0)
+            resampler_ = ctx;
+        else
+            swr_free(&ctx);
+    }
     open(QIODevice::ReadOnly |
          QIODevice::Unbuffered);  // no read-ahead: seeks and gains act at once
+}
+
+MixerDevice::~MixerDevice() {
+    SwrContext* ctx = resampler_;
+    swr_free(&ctx);
 }
 
 qint64 MixerDevice::readData(char* data, qint64 maxSize) {
     const int bpf = format_.bytesPerFrame();
     const qint64 frames = bpf > 0 ? maxSize / bpf : 0;
     if (frames <= 0) return 0;
-    buffer_.resize(static_cast<size_t>(2 * frames));
-    const int64_t got = mixer_.render(buffer_.data(), frames);
+    int64_t got = 0;
+    if (resampler_) {
+        // Render what the wanted output needs at the mixer's rate, convert, and flush at the end.
+        const int64_t in =
+            av_rescale_rnd(frames, mixer_.sampleRate(), format_.sampleRate(), AV_ROUND_DOWN);
+        source_.resize(static_cast<size_t>(2 * std::max<int64_t>(in, 1)));
+        const int64_t rendered = in > 0 ? mixer_.render(source_.data(), in) : 0;
+        buffer_.resize(static_cast<size_t>(2 * frames));
+        auto* out = reinterpret_cast<uint8_t*>(buffer_.data());
+        const auto* src = reinterpret_cast<const uint8_t*>(source_.data());
+        got = swr_convert(resampler_, &out, int(frames), rendered ? &src : nullptr, int(rendered));
+        if (got < 0) got = 0;
+        if (rendered == 0 && got == 0) Q_EMIT ended();
+    } else {
+        buffer_.resize(static_cast<size_t>(2 * frames));
+        got = mixer_.render(buffer_.data(), frames);
+        if (got < frames) Q_EMIT ended();
+    }
     const int channels = format_.channelCount();
     for (int64_t i = 0; i < got; ++i)
         for (int c = 0; c < channels; ++c) {
@@ -28,7 +65,6 @@ qint64 MixerDevice::readData(char* data, qint64 maxSize) {
                 reinterpret_cast<qint16*>(data)[i * channels + c] = static_cast<qint16>(v);
             }
         }
-    if (got < frames) Q_EMIT ended();
     return got * bpf;
 }
 

@@ -6,6 +6,8 @@
 
 #include <vector>
 
+struct SwrContext;
+
 #include "core/player/mixer.h"
 
 namespace msplit {
@@ -14,6 +16,7 @@ class MixerDevice : public QIODevice {
     Q_OBJECT
 public:
     MixerDevice(Mixer& mixer, const QAudioFormat& format, QObject* parent = nullptr);
+    ~MixerDevice() override;
     bool isSequential() const override { return true; }
     qint64 bytesAvailable() const override { return 1 << 16; }
 
@@ -27,7 +30,8 @@ protected:
 private:
     Mixer& mixer_;
     QAudioFormat format_;
-    std::vector<float> buffer_;
+    std::vector<float> buffer_, source_;
+    SwrContext* resampler_ = nullptr;  // when the device's rate is not the mixer's
 };
 
 }  // namespace msplit

@@ -10,6 +10,7 @@
 #include "core/audio/decoder.h"
 #include "core/error.h"
 #include "core/player/mixer_device.h"
+#include "core/settings.h"
 
 namespace msplit {
 
@@ -85,7 +86,11 @@ void Player::stopSink() {
 void Player::play() {
     if (!mixer_ || playing_) return;
     if (mixer_->position() >= mixer_->length() && !mixer_->looping()) mixer_->seek(0);
-    const QAudioDevice out = QMediaDevices::defaultAudioOutput();
+    // The output chosen in the settings, else the system's default.
+    QAudioDevice out = QMediaDevices::defaultAudioOutput();
+    const QByteArray wanted = AppSettings().value("player/output").toByteArray();
+    for (const QAudioDevice& d : QMediaDevices::audioOutputs())
+        if (!wanted.isEmpty() && d.id() == wanted) out = d;
     if (out.isNull()) {
         outputError_ = tr("No audio output device: playback is not available");
         Q_EMIT error(outputError_);
@@ -97,6 +102,11 @@ void Player::play() {
         format_.setChannelCount(2);
         format_.setSampleFormat(QAudioFormat::Float);
         if (!out.isFormatSupported(format_)) format_.setSampleFormat(QAudioFormat::Int16);
+        if (!out.isFormatSupported(format_)) {  // the device's own rate; MixerDevice converts
+            format_.setSampleRate(out.preferredFormat().sampleRate());
+            format_.setSampleFormat(QAudioFormat::Float);
+            if (!out.isFormatSupported(format_)) format_.setSampleFormat(QAudioFormat::Int16);
+        }
         sink_ = new QAudioSink(out, format_, this);
         sink_->setBufferSize(format_.bytesForDuration(100000));  // 100 ms: seeks feel immediate
         device_ = new MixerDevice(*mixer_, format_, this);

@@ -5,6 +5,7 @@
 #include <random>
 
 #include "core/player/mixer.h"
+#include "core/player/mixer_device.h"
 #include "core/player/peaks.h"
 
 using namespace msplit;
@@ -181,6 +182,34 @@ private Q_SLOTS:
             QVERIFY(std::abs(mix.channel(0)[i] - g * a.channel(0)[i]) < 1e-6f);
             QVERIFY(std::abs(mix.channel(1)[i] - (g * a.channel(1)[i] + c.channel(1)[i])) < 1e-6f);
         }
+    }
+
+    // A device at 48 kHz: the song keeps its length and its pitch.
+    void rateConversionKeepsLength() {
+        AudioBuffer tone;
+        tone.channels = 1;
+        for (int i = 0; i < 44100; ++i)
+            tone.samples.push_back(float(0.5 * std::sin(2 * M_PI * 1000.0 * i / 44100)));
+        Mixer m;
+        m.addLane(tone);
+        QAudioFormat fmt;
+        fmt.setSampleRate(48000);
+        fmt.setChannelCount(2);
+        fmt.setSampleFormat(QAudioFormat::Float);
+        MixerDevice device(m, fmt);
+        QByteArray all;
+        for (int i = 0; i < 1000; ++i) {
+            const QByteArray chunk = device.read(8 * 1024);
+            if (chunk.isEmpty()) break;
+            all += chunk;
+        }
+        const auto* x = reinterpret_cast<const float*>(all.constData());
+        const qint64 frames = all.size() / 8;
+        QVERIFY2(std::abs(frames - 48000) <= 64, qPrintable(QString::number(frames)));
+        int crossings = 0;
+        for (qint64 i = 1; i < frames; ++i)
+            crossings += x[2 * (i - 1)] < 0 && x[2 * i] >= 0;
+        QVERIFY2(std::abs(crossings - 1000) <= 2, qPrintable(QString::number(crossings)));
     }
 
     void peaksMatchBruteForce() {
