@@ -1,6 +1,7 @@
 // music-split: the desktop app.
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QIcon>
 
 #include "core/engine/device.h"
 #include "core/log/logging.h"
@@ -13,6 +14,8 @@ int main(int argc, char** argv) {
     QApplication::setApplicationName("music-split");
     QApplication::setApplicationDisplayName("Music Split");
     QApplication::setApplicationVersion(MUSIC_SPLIT_VERSION);
+    QApplication::setWindowIcon(QIcon(":/icons/music-split.svg"));
+    QApplication::setDesktopFileName("music-split");
     QCommandLineParser parser;
     parser.setApplicationDescription("Split songs into stems with Demucs.");
     parser.addHelpOption();
