@@ -20,7 +20,7 @@ int main(int argc, char** argv) {
     parser.setApplicationDescription("Split songs into stems with Demucs.");
     parser.addHelpOption();
     parser.addVersionOption();
-    parser.addOption({{"v", "verbose"}, "Log debug messages."});
+    parser.addOption({"verbose", "Log debug messages."});  // -v is --version
     parser.addPositionalArgument("files", "Songs to open.", "[FILE...]");
     parser.process(app);
     msplit::initLogging(parser.isSet("verbose"));
