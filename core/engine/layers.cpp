@@ -132,14 +132,32 @@ DConv::DConv(Params& p, const std::string& name, int64_t channels, const DConvOp
     }
 }
 
+namespace {
+
+// glu(z, 1) in z's own memory: on the outer frequency rows these are the largest tensors of the
+// forward, and a separate output would add half of z again. `z` must not be shared.
+at::Tensor gluInPlace(const at::Tensor& z) {
+    const int64_t C = z.size(1) / 2;
+    at::Tensor a = z.slice(1, 0, C);
+    return a.mul_(z.slice(1, C, 2 * C).sigmoid_());  // a view into z: only z stays alive
+}
+
+}  // namespace
+
 at::Tensor DConv::operator()(at::Tensor x) const {
+    bool owned = false;  // the caller's tensor is never changed in place
     for (const auto& l : layers_) {
         at::Tensor y = l.norm1(l.conv1(x));
         y = gelu_ ? at::gelu(y) : at::relu(y);
         if (l.lstm) y = (*l.lstm)(y);
         if (l.attn) y = (*l.attn)(y);
-        y = at::glu(l.norm2(l.conv2(y)), 1);
-        x = x + l.scale * y;
+        y = gluInPlace(l.norm2(l.conv2(y))).mul_(l.scale);
+        if (owned) {
+            x.add_(y);
+        } else {
+            x = x + y;
+            owned = true;
+        }
     }
     return x;
 }
