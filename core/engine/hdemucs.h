@@ -20,8 +20,6 @@ public:
     std::string className() const override { return "HDemucs"; }
 
 private:
-    int64_t nfft_ = 4096, hop_ = 1024;
-    bool hybrid_ = true, hybridOld_ = false;
     std::unique_ptr<HybridUNet> unet_;
 };
 

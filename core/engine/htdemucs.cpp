@@ -2,7 +2,6 @@
 
 #include "core/engine/error.h"
 #include "core/engine/kwargs.h"
-#include "core/engine/spec.h"
 
 namespace msplit::engine {
 
@@ -18,8 +17,6 @@ HTDemucs::HTDemucs(Kwargs& kw, Params& p) {
     u.dconv.compress = 8;
     u.read(kw);
     audioChannels_ = u.audioChannels;
-    nfft_ = u.nfft;
-    hop_ = nfft_ / 4;
     bottomChannels_ = kw.integer("bottom_channels", 0);
 
     TransformerOptions t;
@@ -91,19 +88,8 @@ at::Tensor HTDemucs::forward(const at::Tensor& input) const {
             throw Error("input longer than the model's training segment");
         }
     }
-    const at::Tensor z = hybridSpec(mix, nfft_, hop_);
-    const int64_t B = z.size(0), Fq = z.size(2), T = z.size(3);
-    at::Tensor x = complexToChannels(z);
-    const at::Tensor mean = x.mean({1, 2, 3}, true);
-    const at::Tensor std = x.std({1, 2, 3}, true, true);
-    x = (x - mean) / (1e-5 + std);
-    const at::Tensor meanT = mix.mean({1, 2}, true);
-    const at::Tensor stdT = mix.std({1, 2}, true, true);
-    at::Tensor xt = (mix - meanT) / (1e-5 + stdT);
-
-    HybridUNet::Skips skips;
-    unet_->encode(x, xt, skips);
-    if (transformer_) {
+    at::Tensor out = unet_->forward(mix, [this](at::Tensor& x, at::Tensor& xt) {
+        if (!transformer_) return;
         const int64_t f = x.size(2), t = x.size(3);
         if (bottomChannels_) {
             x = upsampler_(x.reshape({x.size(0), x.size(1), f * t})).view({x.size(0), -1, f, t});
@@ -114,14 +100,7 @@ at::Tensor HTDemucs::forward(const at::Tensor& input) const {
             x = downsampler_(x.reshape({x.size(0), x.size(1), f * t})).view({x.size(0), -1, f, t});
             xt = downsamplerT_(xt);
         }
-    }
-    unet_->decode(x, xt, skips);
-
-    const auto S = static_cast<int64_t>(sources_.size());
-    x = x.view({B, S, -1, Fq, T}) * std.unsqueeze(1) + mean.unsqueeze(1);
-    at::Tensor out = hybridIspec(channelsToComplex(x), hop_, outLength);
-    xt = xt.view({B, S, -1, outLength}) * stdT.unsqueeze(1) + meanT.unsqueeze(1);
-    out = xt + out;
+    });
     if (lengthPrePad) out = out.slice(-1, 0, lengthPrePad);
     return out;
 }

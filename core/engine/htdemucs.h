@@ -22,7 +22,6 @@ public:
     std::string className() const override { return "HTDemucs"; }
 
 private:
-    int64_t nfft_ = 4096, hop_ = 1024;
     int64_t bottomChannels_ = 0;
     bool useTrainSegment_ = true;
     std::unique_ptr<HybridUNet> unet_;

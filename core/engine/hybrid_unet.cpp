@@ -2,6 +2,7 @@
 
 #include "core/engine/error.h"
 #include "core/engine/kwargs.h"
+#include "core/engine/spec.h"
 
 namespace msplit::engine {
 
@@ -35,7 +36,9 @@ void UNetOptions::read(Kwargs& kw) {
         throw Error("invalid model: wiener_iters != end_iters");
 }
 
-HybridUNet::HybridUNet(Params& p, const UNetOptions& o) {
+HybridUNet::HybridUNet(Params& p, const UNetOptions& o)
+    : nfft_(o.nfft), sources_(o.sources), hybrid_(o.hybrid), hybridOld_(o.hybridOld) {
+    if (hybridOld_ && !hybrid_) throw Error("invalid model: hybrid_old without hybrid");
     // The layout of hdemucs.py / htdemucs.py. Decoders are built outermost first, stored innermost
     // first.
     int64_t timeLayers = 0;
@@ -125,6 +128,36 @@ HybridUNet::HybridUNet(Params& p, const UNetOptions& o) {
                     std::make_move_iterator(decoders.rend()));
     tdecoder_.assign(std::make_move_iterator(tdecoders.rbegin()),
                      std::make_move_iterator(tdecoders.rend()));
+}
+
+at::Tensor HybridUNet::forward(const at::Tensor& mix, const Middle& middle) const {
+    const int64_t length = mix.size(-1), hop = nfft_ / 4;
+    const at::Tensor z = hybrid_ ? hybridSpec(mix, nfft_, hop, hybridOld_)
+                                 : spectro(mix, nfft_, hop).slice(-2, 0, nfft_ / 2);
+    const int64_t B = z.size(0), Fq = z.size(2), T = z.size(3);
+    at::Tensor x = complexToChannels(z);
+    const at::Tensor mean = x.mean({1, 2, 3}, true);
+    const at::Tensor std = x.std({1, 2, 3}, true, true);
+    x = (x - mean) / (1e-5 + std);
+    at::Tensor meanT, stdT, xt;
+    if (hybrid_) {
+        meanT = mix.mean({1, 2}, true);
+        stdT = mix.std({1, 2}, true, true);
+        xt = (mix - meanT) / (1e-5 + stdT);
+    }
+
+    Skips skips;
+    encode(x, xt, skips);
+    middle(x, xt);
+    decode(x, xt, skips);
+
+    x = x.view({B, sources_, -1, Fq, T}) * std.unsqueeze(1) + mean.unsqueeze(1);
+    const at::Tensor zout = channelsToComplex(x);
+    at::Tensor out = hybrid_ ? hybridIspec(zout, hop, length, hybridOld_)
+                             : ispectro(at::constant_pad_nd(zout, {0, 0, 0, 1}), hop, length);
+    if (hybrid_)
+        out = out + xt.view({B, sources_, -1, length}) * stdT.unsqueeze(1) + meanT.unsqueeze(1);
+    return out;
 }
 
 void HybridUNet::encode(at::Tensor& x, at::Tensor& xt, Skips& s) const {

@@ -5,6 +5,7 @@
 #include <ATen/ATen.h>
 
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <string>
 #include <vector>
@@ -24,7 +25,8 @@ struct UNetOptions {
     int64_t nfft = 4096;
     int64_t depth = 6;
     bool rewrite = true;
-    bool hybrid = true;  // with the time branch
+    bool hybrid = true;      // with the time branch
+    bool hybridOld = false;  // the MDX models' zero-padded spectrogram (hdemucs.py hybrid_old)
     double freqEmb = 0.2;
     double embScale = 10;
     int64_t kernelSize = 8;
@@ -52,6 +54,12 @@ public:
         std::vector<at::Tensor> saved, savedT;
         std::vector<int64_t> lengths, lengthsT;
     };
+    // What runs between the encoder and the decoder, on the innermost x and xt.
+    using Middle = std::function<void(at::Tensor& x, at::Tensor& xt)>;
+    // The whole forward both models share: spectrogram, normalisation of both branches, encode,
+    // `middle`, decode, and back to (B, sources, channels, T) audio.
+    at::Tensor forward(const at::Tensor& mix, const Middle& middle) const;
+
     // x: normalised spectrogram (B, 2C, F, T); xt: normalised waveform (B, C, T), or undefined
     // without a time branch. Both are replaced by the innermost representations.
     void encode(at::Tensor& x, at::Tensor& xt, Skips& skips) const;
@@ -67,6 +75,8 @@ private:
     at::Tensor freqEmb_;                         // (freqs, channels), times its scale
     double freqEmbScale_ = 0;
     int64_t innerChannels_ = 0;
+    int64_t nfft_, sources_;
+    bool hybrid_, hybridOld_;
 };
 
 }  // namespace msplit::engine
