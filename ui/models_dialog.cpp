@@ -82,8 +82,7 @@ ModelsDialog::ModelsDialog(QWidget* parent, const QString& download)
         if (file.isEmpty()) return;
         try {
             store_.import(file.toStdString());
-            for (const auto& m : catalog_.models)
-                if (m.unsupported.empty() && store_.missingFiles(m).empty()) store_.writeBag(m);
+            store_.installComplete(catalog_);
         } catch (const Error& e) {
             QMessageBox::warning(this, tr("Import"), QString::fromUtf8(e.what()));
         }

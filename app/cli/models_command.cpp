@@ -127,12 +127,8 @@ int runModels(const QStringList& args) {
                 for (const auto& f : store.import(path.toStdString()))
                     std::printf("imported %s\n", f.c_str());
             // Catalog models whose files are now all there become usable by name.
-            for (const auto& m : catalog.models)
-                if (m.unsupported.empty() && store.missingFiles(m).empty() &&
-                    !store.isInstalled(m)) {
-                    store.writeBag(m);
-                    std::printf("installed %s\n", m.name.c_str());
-                }
+            for (const auto& name : store.installComplete(catalog))
+                std::printf("installed %s\n", name.c_str());
             return 0;
         }
         if (action == "verify") {

@@ -173,6 +173,16 @@ std::vector<std::string> ModelStore::verify() const {
     return broken;
 }
 
+std::vector<std::string> ModelStore::installComplete(const Catalog& catalog) const {
+    std::vector<std::string> installed;
+    for (const auto& m : catalog.models)
+        if (m.unsupported.empty() && missingFiles(m).empty() && !isInstalled(m)) {
+            writeBag(m);
+            installed.push_back(m.name);
+        }
+    return installed;
+}
+
 std::vector<std::string> ModelStore::import(const std::string& path) const {
     const QFileInfo info(q(path));
     if (!info.exists()) throw Error(ErrorKind::NotFound, path, "no such file or folder");

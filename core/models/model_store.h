@@ -36,6 +36,9 @@ public:
     std::vector<std::string> verify() const;
     // Imports a .th file, or every .th and .yaml of a folder; returns what was imported.
     std::vector<std::string> import(const std::string& path) const;
+    // Writes the bag of every usable catalog model whose files are all here but that has none yet
+    // (after an import); returns their names.
+    std::vector<std::string> installComplete(const Catalog& catalog) const;
 
     // $TORCH_HOME/hub/checkpoints (default $XDG_CACHE_HOME/torch or ~/.cache/torch).
     static std::string torchHubDir();

@@ -313,6 +313,14 @@ private Q_SLOTS:
         }
         QVERIFY(!QFile::exists(cacheDir() + "/" + kTinyFile));
 
+        // An imported file that completes a catalog model installs it (its bag is written once).
+        QTemporaryDir fresh;
+        const ModelStore freshStore(fresh.path().toStdString());
+        freshStore.import((test::repoDir() + "/" + kTinyFile).toStdString());
+        QCOMPARE(freshStore.installComplete(catalog_), std::vector<std::string>{"htdemucs_tiny"});
+        QVERIFY(freshStore.isInstalled(*catalog_.find("htdemucs_tiny")));
+        QVERIFY(freshStore.installComplete(catalog_).empty());
+
         // Removing a bag keeps files another installed model uses, drops the rest.
         store.writeBag(*catalog_.find("htdemucs_ft_bag_tiny"));
         QVERIFY(store.isInstalled(*catalog_.find("htdemucs_ft_bag_tiny")));
