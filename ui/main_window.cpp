@@ -179,8 +179,7 @@ void MainWindow::applySettings() {
     c.threads = s.threads();
     c.cpuJobs = s.cpuJobs();
     queue_.setConfig(c);
-    const bool gpu =
-        s.device().startsWith("cuda") || (s.device() == "auto" && engine::cudaAvailable());
+    const bool gpu = engine::meansGpu(s.device().toStdString());
     device_->setText(gpu ? tr("GPU") : tr("CPU"));
 }
 

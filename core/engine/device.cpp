@@ -18,6 +18,11 @@ bool cudaAvailable() {
     return torch::cuda::is_available();
 }
 
+bool meansGpu(const std::string& name) {
+    if (name == "auto" || name.empty()) return cudaAvailable();
+    return name.rfind("cuda", 0) == 0;
+}
+
 at::Device parseDevice(const std::string& name) {
     if (name == "auto" || name.empty())
         return cudaAvailable() ? at::Device(at::kCUDA, 0) : at::Device(at::kCPU);

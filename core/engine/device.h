@@ -12,6 +12,8 @@ at::Device parseDevice(const std::string& name);
 // A human-readable name: "CPU (8 threads)" or the GPU's name.
 std::string deviceDescription(const at::Device& device);
 bool cudaAvailable();
+// Whether a device setting means a GPU here ("auto" does when CUDA is available); never throws.
+bool meansGpu(const std::string& name);
 
 // Sets LibTorch's intra-op threads; n <= 0 means all cores (Debian's LibTorch starts with one).
 // Also tunes glibc's allocator for the engine's large, short-lived buffers (tuneAllocator).

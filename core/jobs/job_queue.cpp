@@ -18,8 +18,7 @@ JobQueue::~JobQueue() {
 
 void JobQueue::setConfig(const JobConfig& config) {
     config_ = config;
-    const bool gpu = config.separation.device.rfind("cuda", 0) == 0 ||
-                     (config.separation.device == "auto" && engine::cudaAvailable());
+    const bool gpu = engine::meansGpu(config.separation.device);
     // One job on a GPU (its memory is the limit); on the CPU, as many as the settings allow.
     pool_.setMaxThreadCount(gpu ? 1 : std::max(1, config.cpuJobs));
 }

@@ -78,6 +78,14 @@ private Q_SLOTS:
         QVERIFY(test::relativeError(a, engine::applyBag(bag, mix, opt)) > 1e-3);
     }
 
+    void deviceSettingsMeaningAGpu() {
+        QVERIFY(!engine::meansGpu("cpu"));
+        QVERIFY(engine::meansGpu("cuda"));
+        QVERIFY(engine::meansGpu("cuda:1"));
+        QCOMPARE(engine::meansGpu("auto"), engine::cudaAvailable());
+        QCOMPARE(engine::meansGpu(""), engine::cudaAvailable());
+    }
+
     void batchingDoesNotChangeTheResult() {
         engine::Bag bag({tiny()});
         at::Tensor mix = tinyMix();
