@@ -49,9 +49,8 @@ YouTubeDialog::YouTubeDialog(const QString& destination, QWidget* parent)
     buttons->addButton(download_, QDialogButtonBox::AcceptRole);
     form->addRow(buttons);
     const auto validate = [this] {
-        const QUrl u(url_->text().trimmed());
-        download_->setEnabled(u.isValid() && (u.scheme() == "http" || u.scheme() == "https") &&
-                              !u.host().isEmpty() && !runner_.running());
+        download_->setEnabled(YtDlpRunner::isWebAddress(url_->text().trimmed()) &&
+                              !runner_.running());
     };
     connect(url_, &QLineEdit::textChanged, this, validate);
     validate();

@@ -60,6 +60,11 @@ QString YtDlpRunner::findProgram(const QString& configured, QString* error) {
     return found;
 }
 
+bool YtDlpRunner::isWebAddress(const QString& text) {
+    const QUrl u(text);
+    return u.isValid() && (u.scheme() == "http" || u.scheme() == "https") && !u.host().isEmpty();
+}
+
 QString YtDlpRunner::plainError(const QString& out) {
     const auto has = [&](const char* s) {
         return out.contains(QLatin1String(s), Qt::CaseInsensitive);
@@ -96,8 +101,7 @@ void YtDlpRunner::start(const QString& url, const QString& destination,
     title_.clear();
     pending_.clear();
     destination_ = destination;
-    const QUrl u(url);
-    if (!u.isValid() || (u.scheme() != "http" && u.scheme() != "https") || u.host().isEmpty()) {
+    if (!isWebAddress(url)) {
         fail(tr("Not a web address: %1").arg(url));
         return;
     }

@@ -84,9 +84,11 @@ private:
         }
         body = body.mid(from);
         const QString ext = QFileInfo(req.path).suffix();
-        const QByteArray type = ext == "mp3" ? "audio/mpeg" : ext == "wav" ? "audio/wav" : "application/octet-stream";
-        head += "Content-Type: " + type + "\r\nContent-Length: " +
-                QByteArray::number(body.size()) + "\r\nConnection: close\r\n\r\n";
+        const QByteArray type = ext == "mp3"   ? "audio/mpeg"
+                                : ext == "wav" ? "audio/wav"
+                                               : "application/octet-stream";
+        head += "Content-Type: " + type + "\r\nContent-Length: " + QByteArray::number(body.size()) +
+                "\r\nConnection: close\r\n\r\n";
         s->write(head);
         if (dropAfterBytes > 0 && drops > 0) {
             --drops;
