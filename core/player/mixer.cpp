@@ -15,30 +15,37 @@ int Mixer::addLane(const AudioBuffer& audio) {
     const float* r = audio.channels > 1 ? audio.channel(1) : audio.channel(0);
     l.right.assign(r, r + n);
     lanes_.push_back(std::move(l));
-    retarget();
-    for (auto& lane : lanes_)  // a new mix starts at its settings, not ramping into them
+    for (auto& lane : lanes_) {  // a new mix starts at its settings, not ramping into them
         for (int s = 0; s < 2; ++s) {
             lane.current[s] = target(lane, s);
             lane.step[s] = 0;
         }
-    for (auto& lane : lanes_)
         lane.rampLeft = 0;
+    }
     return static_cast<int>(lanes_.size()) - 1;
 }
 
 int64_t Mixer::length() const {
     std::lock_guard<std::mutex> lock(mutex_);
+    return longestLane();
+}
+
+int64_t Mixer::longestLane() const {
     int64_t n = 0;
     for (const auto& l : lanes_)
         n = std::max<int64_t>(n, static_cast<int64_t>(l.left.size()));
     return n;
 }
 
-double Mixer::target(const Lane& l, int side) const {
+bool Mixer::heard(const Lane& l) const {
     bool anySolo = false;
     for (const auto& o : lanes_)
         anySolo = anySolo || o.solo;
-    if (l.mute || (anySolo && !l.solo)) return 0;
+    return !(l.mute || (anySolo && !l.solo));
+}
+
+double Mixer::target(const Lane& l, int side) const {
+    if (!heard(l)) return 0;
     const double balance = side == 0 ? std::min(1.0, 1.0 - l.pan) : std::min(1.0, 1.0 + l.pan);
     return l.gain * balance;
 }
@@ -53,9 +60,7 @@ void Mixer::retarget() {
 
 AudioBuffer Mixer::mixdown() const {
     std::lock_guard<std::mutex> lock(mutex_);
-    int64_t n = 0;
-    for (const auto& l : lanes_)
-        n = std::max<int64_t>(n, static_cast<int64_t>(l.left.size()));
+    const int64_t n = longestLane();
     AudioBuffer out;
     out.sampleRate = rate_;
     out.channels = 2;
@@ -112,18 +117,12 @@ bool Mixer::soloed(int lane) const {
 }
 bool Mixer::audible(int lane) const {
     std::lock_guard<std::mutex> lock(mutex_);
-    bool anySolo = false;
-    for (const auto& o : lanes_)
-        anySolo = anySolo || o.solo;
-    const Lane& l = lanes_.at(static_cast<size_t>(lane));
-    return !(l.mute || (anySolo && !l.solo));
+    return heard(lanes_.at(static_cast<size_t>(lane)));
 }
 
 void Mixer::seek(int64_t frame) {
     std::lock_guard<std::mutex> lock(mutex_);
-    int64_t n = 0;
-    for (const auto& l : lanes_)
-        n = std::max<int64_t>(n, static_cast<int64_t>(l.left.size()));
+    const int64_t n = longestLane();
     pos_ = std::clamp<int64_t>(frame, 0, n);
 }
 
@@ -167,9 +166,7 @@ int64_t Mixer::renderSpan(float* out, int64_t frames) {
 
 int64_t Mixer::render(float* out, int64_t frames) {
     std::lock_guard<std::mutex> lock(mutex_);
-    int64_t n = 0;
-    for (const auto& l : lanes_)
-        n = std::max<int64_t>(n, static_cast<int64_t>(l.left.size()));
+    const int64_t n = longestLane();
     const bool loop = loopEnd_ > loopStart_ && loopStart_ < n;
     const int64_t end = loop ? std::min(loopEnd_, n) : n;
     int64_t written = 0;

@@ -57,7 +57,9 @@ private:
         double step[2] = {0, 0};
         int64_t rampLeft = 0;
     };
-    void retarget();  // after any change: start ramps towards the new targets
+    void retarget();                  // after any change: start ramps towards the new targets
+    int64_t longestLane() const;      // in frames; the caller holds the mutex
+    bool heard(const Lane& l) const;  // mute and solo; the caller holds the mutex
     double target(const Lane& l, int side) const;
     int64_t renderSpan(float* out, int64_t frames);
 

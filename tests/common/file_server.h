@@ -106,4 +106,11 @@ private:
     QHash<QTcpSocket*, QByteArray> pending_;
 };
 
+// A port on 127.0.0.1 with nothing listening (taken and released): connections are refused.
+inline int closedPort() {
+    QTcpServer s;
+    s.listen(QHostAddress::LocalHost, 0);
+    return s.serverPort();
+}
+
 }  // namespace msplit::test

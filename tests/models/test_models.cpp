@@ -66,12 +66,6 @@ bool damagedCopy(const QString& path) {
     return f.write(bytes) == bytes.size();
 }
 
-int closedPort() {
-    QTcpServer s;
-    s.listen(QHostAddress::LocalHost, 0);
-    return s.serverPort();  // closed again when `s` goes
-}
-
 }  // namespace
 
 class TestModels : public QObject {
@@ -258,7 +252,7 @@ private Q_SLOTS:
         QVERIFY2(error.contains("404"), qPrintable(error));
 
         ModelDownloader refused(ModelStore(cacheDir().toStdString()),
-                                QString("http://127.0.0.1:%1/").arg(closedPort()));
+                                QString("http://127.0.0.1:%1/").arg(test::closedPort()));
         error = download(refused, *catalog_.find("htdemucs_tiny"));
         QVERIFY2(error.contains("connection refused"), qPrintable(error));
         QVERIFY(!ModelStore(cacheDir().toStdString()).isInstalled(*catalog_.find("htdemucs_tiny")));
@@ -272,7 +266,7 @@ private Q_SLOTS:
                             home.path() + "/torch/hub/checkpoints/" + kTinyFile));
         qputenv("TORCH_HOME", (home.path() + "/torch").toUtf8());
         ModelDownloader d(ModelStore(cacheDir().toStdString()),
-                          QString("http://127.0.0.1:%1/").arg(closedPort()));
+                          QString("http://127.0.0.1:%1/").arg(test::closedPort()));
         QSignalSpy messages(&d, &ModelDownloader::message);
         QCOMPARE(download(d, *catalog_.find("htdemucs_tiny")), QString());
         QVERIFY(messages.size() == 1 && messages[0][0].toString().contains("torch hub"));

@@ -47,12 +47,6 @@ QString script(const QTemporaryDir& dir, const QString& name, const QString& bod
     return path;
 }
 
-int closedPort() {
-    QTcpServer s;
-    s.listen(QHostAddress::LocalHost, 0);
-    return s.serverPort();
-}
-
 QStringList visibleAndHidden(const QString& dir) {
     return QDir(dir).entryList(QDir::AllEntries | QDir::Hidden | QDir::NoDotAndDotDot);
 }
@@ -102,7 +96,7 @@ private Q_SLOTS:
         Result res = run(r, server.baseUrl() + "missing.mp3", dest.path());
         QVERIFY2(res.error.contains("404"), qPrintable(res.error));
         YtDlpRunner r2;
-        res = run(r2, QString("http://127.0.0.1:%1/song.mp3").arg(closedPort()), dest.path());
+        res = run(r2, QString("http://127.0.0.1:%1/song.mp3").arg(test::closedPort()), dest.path());
         QVERIFY2(res.error.contains("Cannot reach"), qPrintable(res.error));
         QVERIFY(visibleAndHidden(dest.path()).isEmpty());
         YtDlpRunner r3;
