@@ -15,6 +15,8 @@ PACKAGES=(
   # Qt 6: widgets, multimedia (audio output), network, HTTP server (needs websockets), SVG icons
   qt6-base-dev qt6-multimedia-dev qt6-httpserver-dev qt6-websockets-dev qt6-svg-dev
   libgl-dev
+  # server: Poco's MIME reader parses the multipart uploads (Qt's HTTP server does not)
+  libpoco-dev
   # run time and tests: ffmpeg CLI (test media), yt-dlp, a headless X server, a sound server,
   # python3 for the loopback HTTP server used by the yt-dlp tests
   ffmpeg yt-dlp xvfb xauth pulseaudio python3

@@ -1,6 +1,7 @@
 // music-split-cli separate: the demucs CLI's `separate`, with the same options and output names.
 #include <QCommandLineParser>
 #include <QDir>
+#include <QEventLoop>
 #include <QFileInfo>
 #include <QTemporaryDir>
 
@@ -15,6 +16,7 @@
 #include "core/error.h"
 #include "core/jobs/separation.h"
 #include "core/paths.h"
+#include "core/remote/remote_job.h"
 #include "core/ytdlp/ytdlp_runner.h"
 
 namespace msplit::cli {
@@ -29,6 +31,7 @@ struct Options {
     int threads = 0;
     bool copyTags = false;
     QString ytDlp;
+    RemoteConfig remote;  // enabled: a server separates instead of this machine
 };
 
 double parseNumber(const QString& text, const QString& option) {
@@ -75,6 +78,8 @@ Options parse(const QStringList& args) {
         {{"j", "jobs"}, "CPU threads (default: all cores).", "N", "0"},
         {"batch", "Segments per model call.", "N", QString::number(defaults::kBatchSegments)},
         {"seed", "Seed for --shifts (0: random).", "N", "0"},
+        {"remote", "Separate on a Music Split server at URL instead of here.", "URL"},
+        {"remote-token", "Bearer token for --remote.", "T"},
         {"filename", "Output name template: {track}, {trackext}, {stem}, {ext}.", "TEMPLATE",
          defaults::kFilenameTemplate},
     });
@@ -92,7 +97,13 @@ Options parse(const QStringList& args) {
     o.outDir = p.value("out");
     auto& s = o.settings;
     s.model = p.value("name").toStdString();
-    if (p.isSet("repo")) {
+    if (p.isSet("remote")) {
+        o.remote.server = QUrl(p.value("remote"));
+        o.remote.token = p.value("remote-token");
+        if (!o.remote.enabled())
+            throw Error(ErrorKind::InvalidInput, "--remote",
+                        "expects a server address such as http://host:8000");
+    } else if (p.isSet("repo")) {
         s.repo = p.value("repo").toStdString();  // used as it is, as demucs --repo
     } else {
         const ModelSource src = modelSource(p);
@@ -168,6 +179,49 @@ void separateOne(const LoadedModel& model, const Options& o, const QString& inpu
                  info.durationSeconds / seconds);
 }
 
+// Has the server separate `input` (a file or a web address), then writes its stems with the
+// chosen format and names, as a local separation would.
+void separateRemotely(const Options& o, const QString& input) {
+    QTemporaryDir downloads;
+    RemoteJob job(o.remote);
+    QEventLoop loop;
+    QString error;
+    QStringList stems, files;
+    QObject::connect(&job, &RemoteJob::progress, [&](double f, const QString& stage) {
+        std::fprintf(stderr, "\r%-40s %5.1f%%", qPrintable(stage), 100 * f);
+    });
+    QObject::connect(&job, &RemoteJob::finished, [&](const QStringList& s, const QStringList& f) {
+        stems = s;
+        files = f;
+        loop.quit();
+    });
+    QObject::connect(&job, &RemoteJob::failed, [&](const QString& e, bool) {
+        error = e;
+        loop.quit();
+    });
+    std::fprintf(stderr, "Separating %s on %s\n", qPrintable(input),
+                 qPrintable(o.remote.server.toString(QUrl::RemoveUserInfo)));
+    job.start(input, QString::fromStdString(o.settings.model), downloads.path());
+    loop.exec();
+    std::fprintf(stderr, "\n");
+    if (!error.isEmpty()) throw Error(ErrorKind::Network, input.toStdString(), error.toStdString());
+    const std::string outDir =
+        QDir(o.outDir).filePath(QString::fromStdString(o.settings.model)).toStdString();
+    const std::string track = YtDlpRunner::isWebAddress(input)
+                                  ? QUrl(input).fileName().toStdString() + ".url"
+                                  : input.toStdString();
+    for (int i = 0; i < stems.size(); ++i) {
+        const AudioInfo info = probeAudio(files[i].toStdString());
+        const AudioBuffer audio =
+            decodeAudio(files[i].toStdString(), info.sampleRate, info.channels);
+        const std::string target = stemPath(outDir, o.filenameTemplate.toStdString(), track,
+                                            stems[i].toStdString(), extensionFor(o.encode.format));
+        QDir().mkpath(QFileInfo(QString::fromStdString(target)).absolutePath());
+        encodeAudio(target, audio, o.encode);
+        std::fprintf(stdout, "%s\n", target.c_str());
+    }
+}
+
 }  // namespace
 
 int runSeparate(const QStringList& args) {
@@ -176,7 +230,7 @@ int runSeparate(const QStringList& args) {
     try {
         o = parse(args);
         engine::setThreads(o.threads);
-        model = loadSeparationModel(o.settings);
+        if (!o.remote.enabled()) model = loadSeparationModel(o.settings);
     } catch (const Error& e) {
         std::fprintf(stderr, "music-split-cli: %s\n", e.what());
         return 1;
@@ -184,6 +238,10 @@ int runSeparate(const QStringList& args) {
     int failures = 0;
     for (const QString& input : o.inputs) {
         try {
+            if (o.remote.enabled()) {
+                separateRemotely(o, input);
+                continue;
+            }
             if (input.startsWith("http://") || input.startsWith("https://")) {
                 // A web page or media URL: yt-dlp fetches the audio first (kept only meanwhile).
                 QTemporaryDir downloads;

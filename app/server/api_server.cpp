@@ -1,0 +1,307 @@
+#include "app/server/api_server.h"
+
+#include <QFile>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QRegularExpression>
+
+#include <spdlog/spdlog.h>
+
+#include "app/server/multipart_form.h"
+#include "core/audio/decoder.h"
+#include "core/error.h"
+#include "core/jobs/separation.h"
+#include "core/models/catalog.h"
+#include "core/models/local_repo.h"
+#include "core/ytdlp/ytdlp_runner.h"
+
+namespace msplit::server {
+namespace {
+
+using Status = QHttpServerResponse::StatusCode;
+
+QHttpServerResponse reply(const QJsonObject& body, Status status = Status::Ok) {
+    return QHttpServerResponse(body, status);
+}
+
+QHttpServerResponse fault(Status status, const QString& detail) {
+    return reply({{"detail", detail}}, status);
+}
+
+QJsonArray toArray(const std::vector<std::string>& v) {
+    QJsonArray a;
+    for (const auto& s : v)
+        a.append(QString::fromStdString(s));
+    return a;
+}
+
+// The upload's extension, kept so FFmpeg can use it as a hint; nothing else of the name is used.
+QString inputName(const QString& uploadName) {
+    const QString ext = QFileInfo(uploadName).suffix().toLower();
+    static const QRegularExpression plain("^[a-z0-9]{1,8}$");
+    return plain.match(ext).hasMatch() ? "input." + ext : "input";
+}
+
+}  // namespace
+
+ApiServer::ApiServer(const ServerOptions& options, QObject* parent)
+    : QObject(parent), options_(options), jobs_(options) {
+    jobs_.load();
+    connect(&jobs_, &ServerJobs::separationEnded, this,
+            [this](const QString& outcome, double seconds) {
+                metrics_.countSeparation(outcome, seconds);
+            });
+    addRoutes();
+}
+
+quint16 ApiServer::listen() {
+    const QHostAddress address(options_.host == "localhost" ? "127.0.0.1" : options_.host);
+    return http_.listen(address, static_cast<quint16>(options_.port));
+}
+
+void ApiServer::addRoutes() {
+    using M = QHttpServerRequest::Method;
+    // The longer path first: a rule also matches when a longer path starts with it.
+    http_.route("/separate/youtube", M::Post, [this](const QHttpServerRequest& r) {
+        return serve("/separate/youtube", r, [&] { return separateYoutube(r); });
+    });
+    http_.route("/separate", M::Post, [this](const QHttpServerRequest& r) {
+        return serve("/separate", r, [&] { return separateUpload(r); });
+    });
+    http_.route("/status/<arg>", M::Get, [this](const QString& id, const QHttpServerRequest& r) {
+        return serve("/status", r, [&] { return status(id); });
+    });
+    http_.route("/download/<arg>/<arg>", M::Get,
+                [this](const QString& session, const QString& stem, const QHttpServerRequest& r) {
+                    return serve("/download", r, [&] { return download(session, stem); });
+                });
+    http_.route("/models/<arg>", M::Get, [this](const QString& name, const QHttpServerRequest& r) {
+        return serve("/models/name", r, [&] { return model(name); });
+    });
+    http_.route("/models", M::Get, [this](const QHttpServerRequest& r) {
+        return serve("/models", r, [&] { return models(); });
+    });
+    http_.route("/health", M::Get, [this](const QHttpServerRequest& r) {
+        return serve("/health", r, [&] { return health(); });
+    });
+    http_.route("/metrics", M::Get, [this](const QHttpServerRequest& r) {
+        return serve("/metrics", r, [&] {
+            return QHttpServerResponse("text/plain; version=0.0.4",
+                                       metrics_.render(jobs_.activeCount()));
+        });
+    });
+    http_.route("/cleanup/<arg>", M::Delete,
+                [this](const QString& session, const QHttpServerRequest& r) {
+                    return serve("/cleanup", r, [&] {
+                        if (!jobs_.cleanup(session))
+                            return fault(Status::NotFound, tr("no session %1").arg(session));
+                        return reply({{"status", "deleted"}, {"session_id", session}});
+                    });
+                });
+}
+
+QHttpServerResponse ApiServer::serve(const QString& route, const QHttpServerRequest& request,
+                                     const Handler& handler) {
+    auto response = [&]() -> QHttpServerResponse {
+        if (!options_.token.isEmpty() &&
+            request.value("Authorization") != "Bearer " + options_.token.toUtf8())
+            return fault(Status::Unauthorized, tr("missing or wrong bearer token"));
+        try {
+            return handler();
+        } catch (const std::exception& e) {
+            spdlog::error("server: {} failed: {}", route.toStdString(), e.what());
+            return fault(Status::InternalServerError, QString::fromUtf8(e.what()));
+        }
+    }();
+    metrics_.countRequest(route, static_cast<int>(response.statusCode()));
+    return response;
+}
+
+std::vector<std::string> ApiServer::modelNames() const {
+    try {
+        return LocalRepo(options_.repo.toStdString()).names();
+    } catch (const Error&) {
+        return {};  // no repository: the server is unavailable
+    }
+}
+
+std::vector<std::string> ApiServer::stemsOf(const std::string& name) const {
+    auto it = stems_.find(name);
+    if (it != stems_.end()) return it->second;
+    std::vector<std::string> stems;
+    const Catalog catalog = loadCatalog();
+    if (const CatalogModel* m = catalog.find(name)) {
+        stems = m->stems;
+    } else {  // a model of the repository only: its checkpoint says
+        SeparationSettings s;
+        s.repo = options_.repo.toStdString();
+        s.model = name;
+        s.device = "cpu";
+        stems = loadSeparationModel(s).bag->sources();
+    }
+    return stems_[name] = stems;
+}
+
+std::optional<QHttpServerResponse> ApiServer::refuse(const QString& model) const {
+    const auto names = modelNames();
+    if (names.empty())
+        return fault(Status::ServiceUnavailable, tr("no models are installed on this server"));
+    if (std::find(names.begin(), names.end(), model.toStdString()) == names.end())
+        return fault(Status::BadRequest, tr("unknown model '%1'; this server has: %2")
+                                             .arg(model, QString::fromStdString([&] {
+                                                      std::string all;
+                                                      for (const auto& n : names)
+                                                          all += (all.empty() ? "" : ", ") + n;
+                                                      return all;
+                                                  }())));
+    return std::nullopt;
+}
+
+QHttpServerResponse ApiServer::accepted(const ServerJob& job) const {
+    return reply({{"status", "accepted"},
+                  {"job_id", job.id},
+                  {"session_id", job.session},
+                  {"status_url", "/status/" + job.id},
+                  {"download_template", "/download/" + job.session + "/{stem}"}});
+}
+
+QHttpServerResponse ApiServer::separateUpload(const QHttpServerRequest& request) {
+    if (jobs_.activeCount() >= options_.maxPending) {
+        auto r = fault(Status::TooManyRequests, tr("the server is busy; try again later"));
+        r.setHeader("Retry-After", "5");
+        return r;
+    }
+    const QByteArray body = request.body();
+    if (double(body.size()) > options_.maxUploadMb * 1e6)
+        return fault(
+            Status::PayloadTooLarge,
+            tr("upload too large: this server takes at most %1 MB").arg(options_.maxUploadMb));
+    QMap<QString, FormField> form;
+    try {
+        form = parseMultipartForm(request.value("Content-Type"), body);
+    } catch (const Error& e) {
+        return fault(Status::BadRequest, QString::fromStdString(e.reason()));
+    }
+    if (!form.contains("file") || form["file"].data.isEmpty())
+        return fault(Status::BadRequest, tr("the upload has no 'file' field"));
+    const QString modelName =
+        form.contains("model_name") ? QString::fromUtf8(form["model_name"].data) : "htdemucs";
+    if (auto no = refuse(modelName)) return std::move(*no);
+
+    const ServerJob& job = jobs_.create(modelName);
+    const QString id = job.id, session = job.session;
+    const QString input = jobs_.folder(id) + "/" + inputName(form["file"].fileName);
+    QFile f(input);
+    if (!f.open(QIODevice::WriteOnly) || f.write(form["file"].data) != form["file"].data.size() ||
+        !f.flush()) {
+        jobs_.cleanup(session);
+        return fault(Status::ServiceUnavailable, tr("cannot store the upload (disk full?)"));
+    }
+    f.close();
+    try {
+        const double seconds = probeAudio(input.toStdString()).durationSeconds;
+        if (seconds > options_.maxDurationSeconds) {
+            jobs_.cleanup(session);
+            return fault(Status::PayloadTooLarge,
+                         tr("audio too long: %1 s, this server takes at most %2 s")
+                             .arg(seconds, 0, 'f', 0)
+                             .arg(options_.maxDurationSeconds));
+        }
+    } catch (const Error& e) {
+        jobs_.cleanup(session);
+        return fault(Status::BadRequest,
+                     tr("not a readable audio file: %1").arg(QString::fromStdString(e.reason())));
+    }
+    jobs_.start(id, input);
+    spdlog::info("server: job {} accepted ({}, {} bytes)", id.toStdString(),
+                 modelName.toStdString(), body.size());
+    return accepted(*jobs_.job(id));
+}
+
+QHttpServerResponse ApiServer::separateYoutube(const QHttpServerRequest& request) {
+    if (jobs_.activeCount() >= options_.maxPending) {
+        auto r = fault(Status::TooManyRequests, tr("the server is busy; try again later"));
+        r.setHeader("Retry-After", "5");
+        return r;
+    }
+    QJsonParseError err{};
+    const QJsonObject o = QJsonDocument::fromJson(request.body(), &err).object();
+    if (err.error != QJsonParseError::NoError)
+        return fault(Status::BadRequest, tr("the body is not JSON: %1").arg(err.errorString()));
+    const QString url = o["url"].toString();
+    if (!YtDlpRunner::isWebAddress(url))
+        return fault(Status::BadRequest, tr("'url' must be an http(s) address"));
+    const QString modelName = o["model_name"].toString("htdemucs");
+    if (auto no = refuse(modelName)) return std::move(*no);
+    const QString id = jobs_.create(modelName).id;
+    jobs_.startUrl(id, url);
+    return accepted(*jobs_.job(id));
+}
+
+QHttpServerResponse ApiServer::status(const QString& id) const {
+    const ServerJob* job = jobs_.job(id);
+    if (!job) return fault(Status::NotFound, tr("no job %1").arg(id));
+    QJsonObject o = job->toJson();
+    o.remove("input");
+    o.remove("stems");
+    o.remove("source_url");
+    QJsonObject result;
+    for (auto it = job->stems.begin(); it != job->stems.end(); ++it)
+        result[it.key()] = "/download/" + job->session + "/" + it.key();
+    o["result"] = result;
+    o["progress"] = job->progress;
+    return reply(o);
+}
+
+QHttpServerResponse ApiServer::download(const QString& session, const QString& stem) const {
+    const ServerJob* job = jobs_.bySession(session);
+    if (!job) return fault(Status::NotFound, tr("no session %1").arg(session));
+    if (!job->stems.contains(stem))
+        return fault(Status::NotFound, tr("no stem '%1' in session %2").arg(stem, session));
+    QFile f(job->stems[stem]);
+    if (!f.open(QIODevice::ReadOnly))
+        return fault(Status::NotFound, tr("the file of stem '%1' is gone").arg(stem));
+    QHttpServerResponse r("audio/flac", f.readAll());
+    r.setHeader("Content-Disposition", "attachment; filename=\"" + stem.toUtf8() + ".flac\"");
+    return r;
+}
+
+QHttpServerResponse ApiServer::models() const {
+    const auto names = modelNames();
+    const Catalog catalog = loadCatalog();
+    QJsonObject details;
+    for (const auto& n : names) {
+        const CatalogModel* m = catalog.find(n);
+        details[QString::fromStdString(n)] =
+            QJsonObject{{"names", toArray(stemsOf(n))},
+                        {"description", m ? QString::fromStdString(m->description) : QString()}};
+    }
+    return reply({{"models", toArray(names)},
+                  {"total", static_cast<int>(names.size())},
+                  {"details", details}});
+}
+
+QHttpServerResponse ApiServer::model(const QString& name) const {
+    const auto names = modelNames();
+    if (std::find(names.begin(), names.end(), name.toStdString()) == names.end())
+        return fault(Status::NotFound, tr("no model '%1'").arg(name));
+    const Catalog catalog = loadCatalog();
+    const CatalogModel* m = catalog.find(name.toStdString());
+    return reply({{"name", name},
+                  {"names", toArray(stemsOf(name.toStdString()))},
+                  {"description", m ? QString::fromStdString(m->description) : QString()}});
+}
+
+QHttpServerResponse ApiServer::health() const {
+    const auto names = modelNames();
+    return reply({{"status", names.empty() ? "unavailable" : "healthy"},
+                  {"models", static_cast<int>(names.size())},
+                  {"active_jobs", jobs_.activeCount()},
+                  {"max_pending", options_.maxPending},
+                  {"version", MUSIC_SPLIT_VERSION}},
+                 names.empty() ? Status::ServiceUnavailable : Status::Ok);
+}
+
+}  // namespace msplit::server

@@ -1,0 +1,53 @@
+#pragma once
+// The Music Split REST API on QHttpServer: uploads and YouTube links in, job status, FLAC stems
+// out, model list, health and metrics. Limits answer with the service's status codes (400, 401,
+// 404, 413, 429, 503); errors carry {"detail": "..."} like the FastAPI service does.
+#include <QHttpServer>
+#include <QHttpServerResponse>
+#include <QObject>
+
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "app/server/metrics.h"
+#include "app/server/server_jobs.h"
+#include "app/server/server_options.h"
+
+namespace msplit::server {
+
+class ApiServer : public QObject {
+    Q_OBJECT
+public:
+    explicit ApiServer(const ServerOptions& options, QObject* parent = nullptr);
+    // Returns the port listened on (the given one, or a free one for port 0); 0 on failure.
+    quint16 listen();
+
+private:
+    using Handler = std::function<QHttpServerResponse()>;
+    void addRoutes();
+    // Checks the token, runs the handler and counts the reply under `route`.
+    QHttpServerResponse serve(const QString& route, const QHttpServerRequest& request,
+                              const Handler& handler);
+    QHttpServerResponse separateUpload(const QHttpServerRequest& request);
+    QHttpServerResponse separateYoutube(const QHttpServerRequest& request);
+    QHttpServerResponse status(const QString& id) const;
+    QHttpServerResponse download(const QString& session, const QString& stem) const;
+    QHttpServerResponse models() const;
+    QHttpServerResponse model(const QString& name) const;
+    QHttpServerResponse health() const;
+    // 400/503/429 checks shared by both ways of submitting; empty when the job may go on.
+    std::optional<QHttpServerResponse> refuse(const QString& model) const;
+    QHttpServerResponse accepted(const ServerJob& job) const;
+    std::vector<std::string> modelNames() const;
+    std::vector<std::string> stemsOf(const std::string& model) const;
+
+    ServerOptions options_;
+    QHttpServer http_;
+    ServerJobs jobs_;
+    Metrics metrics_;
+    mutable std::map<std::string, std::vector<std::string>> stems_;  // model -> stems, cached
+};
+
+}  // namespace msplit::server

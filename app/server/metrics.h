@@ -1,0 +1,25 @@
+#pragma once
+// Counters for GET /metrics, in Prometheus' text exposition format (a few plain lines; no
+// Prometheus client library is packaged for C++ in Debian).
+#include <QByteArray>
+#include <QString>
+
+#include <map>
+#include <utility>
+
+namespace msplit::server {
+
+class Metrics {
+public:
+    void countRequest(const QString& route, int status) { ++requests_[{route, status}]; }
+    void countSeparation(const QString& outcome, double seconds);
+    QByteArray render(int activeJobs) const;
+
+private:
+    std::map<std::pair<QString, int>, long long> requests_;
+    std::map<QString, long long> separations_;
+    double secondsSum_ = 0;
+    long long secondsCount_ = 0;
+};
+
+}  // namespace msplit::server

@@ -1,0 +1,45 @@
+#include "app/server/multipart_form.h"
+
+#include <Poco/Exception.h>
+#include <Poco/Net/MessageHeader.h>
+#include <Poco/Net/MultipartReader.h>
+#include <Poco/Net/NameValueCollection.h>
+#include <Poco/StreamCopier.h>
+
+#include <sstream>
+
+#include "core/error.h"
+
+namespace msplit::server {
+
+QMap<QString, FormField> parseMultipartForm(const QByteArray& contentType, const QByteArray& body) {
+    std::string type;
+    Poco::Net::NameValueCollection params;
+    Poco::Net::MessageHeader::splitParameters(contentType.toStdString(), type, params);
+    if (Poco::icompare(type, "multipart/form-data") != 0 || !params.has("boundary"))
+        throw Error(ErrorKind::InvalidInput, "", "expected a multipart/form-data upload");
+    QMap<QString, FormField> fields;
+    try {
+        std::istringstream in(body.toStdString());
+        Poco::Net::MultipartReader reader(in, params.get("boundary"));
+        while (reader.hasNextPart()) {
+            Poco::Net::MessageHeader header;
+            reader.nextPart(header);
+            std::string disposition;
+            Poco::Net::NameValueCollection dispParams;
+            Poco::Net::MessageHeader::splitParameters(header.get("Content-Disposition", ""),
+                                                      disposition, dispParams);
+            std::string data;
+            Poco::StreamCopier::copyToString(reader.stream(), data);
+            const QString name = QString::fromStdString(dispParams.get("name", ""));
+            if (name.isEmpty()) continue;  // not a form field
+            fields[name] = {QString::fromStdString(dispParams.get("filename", "")),
+                            QByteArray::fromStdString(data)};
+        }
+    } catch (const Poco::Exception& e) {
+        throw Error(ErrorKind::InvalidInput, "", "malformed multipart upload: " + e.displayText());
+    }
+    return fields;
+}
+
+}  // namespace msplit::server

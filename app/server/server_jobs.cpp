@@ -1,0 +1,241 @@
+#include "app/server/server_jobs.h"
+
+#include <QDir>
+#include <QFile>
+#include <QJsonDocument>
+#include <QSaveFile>
+#include <QUuid>
+
+#include <spdlog/spdlog.h>
+#include "core/audio/decoder.h"
+#include "core/error.h"
+#include "core/ytdlp/ytdlp_runner.h"
+
+namespace msplit::server {
+namespace {
+
+QString newId() {
+    return QUuid::createUuid().toString(QUuid::WithoutBraces);
+}
+
+QJsonValue timeJson(const QDateTime& t) {
+    return t.isValid() ? QJsonValue(t.toUTC().toString(Qt::ISODateWithMs)) : QJsonValue();
+}
+
+}  // namespace
+
+QJsonObject ServerJob::toJson() const {
+    QJsonObject stemFiles;
+    for (auto it = stems.begin(); it != stems.end(); ++it)
+        stemFiles[it.key()] = it.value();
+    return {{"job_id", id},
+            {"session_id", session},
+            {"model", model},
+            {"status", status},
+            {"submitted_at", timeJson(submitted)},
+            {"started_at", timeJson(started)},
+            {"finished_at", timeJson(finished)},
+            {"error", error.isEmpty() ? QJsonValue() : QJsonValue(error)},
+            {"input", input},
+            {"source_url", sourceUrl},
+            {"stems", stemFiles}};
+}
+
+ServerJob ServerJob::fromJson(const QJsonObject& o) {
+    ServerJob j;
+    j.id = o["job_id"].toString();
+    j.session = o["session_id"].toString();
+    j.model = o["model"].toString();
+    j.status = o["status"].toString();
+    j.submitted = QDateTime::fromString(o["submitted_at"].toString(), Qt::ISODateWithMs);
+    j.started = QDateTime::fromString(o["started_at"].toString(), Qt::ISODateWithMs);
+    j.finished = QDateTime::fromString(o["finished_at"].toString(), Qt::ISODateWithMs);
+    j.error = o["error"].toString();
+    j.input = o["input"].toString();
+    j.sourceUrl = o["source_url"].toString();
+    const QJsonObject stems = o["stems"].toObject();
+    for (auto it = stems.begin(); it != stems.end(); ++it)
+        j.stems[it.key()] = it.value().toString();
+    return j;
+}
+
+ServerJobs::ServerJobs(const ServerOptions& options, QObject* parent)
+    : QObject(parent), options_(options) {
+    JobConfig config;
+    config.separation.repo = options.repo.toStdString();
+    if (!options.device.isEmpty()) config.separation.device = options.device.toStdString();
+    config.threads = options.threads;
+    config.format = "flac24";
+    queue_.setConfig(config);
+    connect(&queue_, &JobQueue::itemChanged, this, &ServerJobs::onQueueChanged);
+    connect(&queue_, &JobQueue::itemFinished, this, &ServerJobs::onQueueFinished);
+}
+
+ServerJobs::~ServerJobs() = default;
+
+QString ServerJobs::folder(const QString& id) const {
+    return options_.jobsDir + "/" + id;
+}
+
+void ServerJobs::load() {
+    const QDir dir(options_.jobsDir);
+    for (const QString& name : dir.entryList(QDir::Dirs | QDir::NoDotAndDotDot)) {
+        QFile f(dir.filePath(name) + "/job.json");
+        if (!f.open(QIODevice::ReadOnly)) continue;
+        ServerJob job = ServerJob::fromJson(QJsonDocument::fromJson(f.readAll()).object());
+        if (job.id != name || job.session.isEmpty()) {
+            spdlog::warn("jobs: skipping {}: unreadable job.json", name.toStdString());
+            continue;
+        }
+        if (job.active()) {
+            job.status = "error";
+            job.error = tr("interrupted: the server stopped before the job finished");
+            job.finished = QDateTime::currentDateTimeUtc();
+            save(job);
+        }
+        jobs_[job.id] = job;
+    }
+    spdlog::info("jobs: {} loaded from {}", jobs_.size(), options_.jobsDir.toStdString());
+}
+
+int ServerJobs::activeCount() const {
+    int n = 0;
+    for (const auto& [id, job] : jobs_)
+        n += job.active() ? 1 : 0;
+    return n;
+}
+
+const ServerJob* ServerJobs::job(const QString& id) const {
+    auto it = jobs_.find(id);
+    return it == jobs_.end() ? nullptr : &it->second;
+}
+
+const ServerJob* ServerJobs::bySession(const QString& session) const {
+    for (const auto& [id, job] : jobs_)
+        if (job.session == session) return &job;
+    return nullptr;
+}
+
+ServerJob& ServerJobs::create(const QString& model) {
+    ServerJob job;
+    job.id = newId();
+    job.session = newId();
+    job.model = model;
+    job.submitted = QDateTime::currentDateTimeUtc();
+    if (!QDir().mkpath(folder(job.id)))
+        throw Error(ErrorKind::Io, folder(job.id).toStdString(), "cannot create the job folder");
+    return jobs_[job.id] = job;
+}
+
+void ServerJobs::start(const QString& id, const QString& input) {
+    auto it = jobs_.find(id);
+    if (it == jobs_.end()) return;
+    ServerJob& job = it->second;
+    job.input = input;
+    JobConfig config = queue_.config();
+    config.separation.model = job.model.toStdString();
+    config.libraryRoot = folder(id) + "/stems";
+    queue_.setConfig(config);
+    running_[queue_.enqueue(input, job.sourceUrl)] = id;
+    save(job);
+}
+
+void ServerJobs::startUrl(const QString& id, const QString& url) {
+    auto it = jobs_.find(id);
+    if (it == jobs_.end()) return;
+    it->second.sourceUrl = url;
+    save(it->second);
+    auto* runner = new YtDlpRunner(this);
+    connect(runner, &YtDlpRunner::finished, this,
+            [this, id, runner](const QStringList& files, const QString& error) {
+                runner->deleteLater();
+                if (!jobs_.count(id)) return;  // cleaned up meanwhile
+                if (!error.isEmpty() || files.isEmpty())
+                    return fail(id, error.isEmpty() ? tr("yt-dlp wrote no file") : error);
+                try {
+                    const double seconds = probeAudio(files.first().toStdString()).durationSeconds;
+                    if (seconds > options_.maxDurationSeconds)
+                        return fail(id, tr("audio too long: %1 s, this server takes at most %2 s")
+                                            .arg(seconds, 0, 'f', 0)
+                                            .arg(options_.maxDurationSeconds));
+                } catch (const Error& e) {
+                    return fail(id, QString::fromStdString(e.reason()));
+                }
+                start(id, files.first());
+            });
+    YtDlpOptions yt;
+    yt.program = options_.ytDlp;
+    runner->start(url, folder(id), yt);
+}
+
+bool ServerJobs::cleanup(const QString& session) {
+    const ServerJob* job = bySession(session);
+    if (!job) return false;
+    const QString id = job->id;
+    for (auto it = running_.begin(); it != running_.end(); ++it)
+        if (it->second == id) queue_.cancel(it->first);
+    for (auto* runner : findChildren<YtDlpRunner*>())
+        if (runner->running())
+            runner->cancel();  // at most a few; a cancelled one is retried by none
+    jobs_.erase(id);
+    QDir(folder(id)).removeRecursively();
+    return true;
+}
+
+void ServerJobs::fail(const QString& id, const QString& error) {
+    auto it = jobs_.find(id);
+    if (it == jobs_.end()) return;
+    it->second.status = "error";
+    it->second.error = error;
+    it->second.finished = QDateTime::currentDateTimeUtc();
+    save(it->second);
+    Q_EMIT separationEnded("error", 0);
+}
+
+void ServerJobs::save(const ServerJob& job) const {
+    QSaveFile f(folder(job.id) + "/job.json");
+    if (!f.open(QIODevice::WriteOnly) || f.write(QJsonDocument(job.toJson()).toJson()) < 0 ||
+        !f.commit())
+        spdlog::error("jobs: cannot write {}: {}", f.fileName().toStdString(),
+                      f.errorString().toStdString());
+}
+
+void ServerJobs::onQueueChanged(int queueId) {
+    auto r = running_.find(queueId);
+    const JobQueue::Item* item = queue_.item(queueId);
+    if (r == running_.end() || !item) return;
+    auto it = jobs_.find(r->second);
+    if (it == jobs_.end()) return;
+    ServerJob& job = it->second;
+    job.progress = item->progress;
+    if (item->state == JobQueue::State::Running && job.status == "pending") {
+        job.status = "running";
+        job.started = QDateTime::currentDateTimeUtc();
+        save(job);
+    }
+}
+
+void ServerJobs::onQueueFinished(int queueId) {
+    auto r = running_.find(queueId);
+    if (r == running_.end()) return;
+    const QString id = r->second;
+    running_.erase(r);
+    const JobQueue::Item item = *queue_.item(queueId);
+    queue_.remove(queueId);
+    auto it = jobs_.find(id);
+    if (it == jobs_.end()) return;  // cleaned up while it ran
+    ServerJob& job = it->second;
+    if (item.state != JobQueue::State::Done)
+        return fail(id, item.state == JobQueue::State::Cancelled ? tr("cancelled") : item.error);
+    job.status = "done";
+    job.progress = 1;
+    if (!job.started.isValid()) job.started = job.submitted;
+    job.finished = QDateTime::currentDateTimeUtc();
+    for (const QString& stem : item.result.stems)
+        job.stems[stem] = item.result.stemFile(stem);
+    QFile::remove(job.input);  // the upload is not needed any more
+    save(job);
+    Q_EMIT separationEnded("done", item.result.separationSeconds);
+}
+
+}  // namespace msplit::server

@@ -1,0 +1,70 @@
+#pragma once
+// The server's jobs: one folder each under the jobs directory (the upload, job.json and the FLAC
+// stems), run on the app's JobQueue. job.json is rewritten atomically at every state change, so a
+// restarted server still serves finished jobs and reports interrupted ones as errors.
+#include <QDateTime>
+#include <QJsonObject>
+#include <QMap>
+#include <QObject>
+#include <QString>
+
+#include <map>
+
+#include "app/server/server_options.h"
+#include "core/jobs/job_queue.h"
+
+namespace msplit::server {
+
+struct ServerJob {
+    QString id, session, model;
+    QString status = "pending";  // pending | running | done | error
+    QDateTime submitted, started, finished;
+    QString error;
+    QString input;      // the song, in the job's folder
+    QString sourceUrl;  // for /separate/youtube
+    double progress = 0;
+    QMap<QString, QString> stems;  // stem -> FLAC file
+
+    bool active() const { return status == "pending" || status == "running"; }
+    QJsonObject toJson() const;  // job.json
+    static ServerJob fromJson(const QJsonObject& o);
+};
+
+class ServerJobs : public QObject {
+    Q_OBJECT
+public:
+    ServerJobs(const ServerOptions& options, QObject* parent = nullptr);
+    ~ServerJobs() override;
+
+    // Reads the jobs folder; jobs a previous run left pending or running become errors.
+    void load();
+    int activeCount() const;
+    const ServerJob* job(const QString& id) const;
+    const ServerJob* bySession(const QString& session) const;
+
+    // A new job with its folder; the caller puts the song at input() and calls start().
+    ServerJob& create(const QString& model);
+    QString folder(const QString& id) const;
+    // Queues a song already in the job's folder.
+    void start(const QString& id, const QString& input);
+    // Downloads the URL with yt-dlp (off this thread), then queues it.
+    void startUrl(const QString& id, const QString& url);
+    // Cancels the session's job if it runs and deletes its files. False when unknown.
+    bool cleanup(const QString& session);
+
+Q_SIGNALS:
+    void separationEnded(const QString& status, double seconds);
+
+private:
+    void fail(const QString& id, const QString& error);
+    void save(const ServerJob& job) const;
+    void onQueueChanged(int queueId);
+    void onQueueFinished(int queueId);
+
+    ServerOptions options_;
+    JobQueue queue_;
+    std::map<QString, ServerJob> jobs_;
+    std::map<int, QString> running_;  // queue id -> job id
+};
+
+}  // namespace msplit::server

@@ -1,0 +1,21 @@
+#pragma once
+// How music-split-server was started.
+#include <QString>
+
+namespace msplit::server {
+
+struct ServerOptions {
+    QString host = "127.0.0.1";
+    int port = 8000;
+    QString repo;        // model repository (--repo or --cache)
+    QString token;       // bearer token; empty: no authentication
+    int maxPending = 8;  // jobs waiting or running
+    double maxDurationSeconds = 20 * 60;
+    double maxUploadMb = 200;
+    QString jobsDir;
+    QString ytDlp;   // yt-dlp program (default: from PATH)
+    QString device;  // engine device: auto, cpu, cuda...
+    int threads = 0;
+};
+
+}  // namespace msplit::server

@@ -1,0 +1,313 @@
+#include "core/remote/remote_job.h"
+
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QHttpMultiPart>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QLocale>
+#include <QNetworkReply>
+#include <QSaveFile>
+
+#include <algorithm>
+
+#include "core/ytdlp/ytdlp_runner.h"
+
+namespace msplit {
+namespace {
+
+// Share of the progress bar: upload, then the server's work, then the downloads.
+constexpr double kUploadShare = 0.15, kServerShare = 0.75;
+
+int httpStatus(QNetworkReply* r) {
+    return r->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+}
+
+// Seconds to wait from a Retry-After header: a number, or an HTTP date.
+int retryAfterSeconds(const QByteArray& header, int fallback) {
+    bool ok = false;
+    const int s = header.trimmed().toInt(&ok);
+    if (ok) return std::max(0, s);
+    const QDateTime when = QLocale::c().toDateTime(QString::fromLatin1(header.trimmed()),
+                                                   "ddd, dd MMM yyyy hh:mm:ss 'GMT'");
+    if (when.isValid()) {
+        QDateTime utc = when;
+        utc.setTimeSpec(Qt::UTC);
+        return std::max(0, static_cast<int>(QDateTime::currentDateTimeUtc().secsTo(utc)));
+    }
+    return fallback;
+}
+
+// The server's explanation: FastAPI's {"detail": ...} (a string, or a list of problems).
+QString detailOf(const QByteArray& body) {
+    const QJsonObject o = QJsonDocument::fromJson(body).object();
+    const QJsonValue d = o.contains("detail") ? o["detail"] : o["error"];
+    if (d.isString()) return d.toString();
+    if (d.isArray() || d.isObject())
+        return QString::fromUtf8(d.isArray()
+                                     ? QJsonDocument(d.toArray()).toJson(QJsonDocument::Compact)
+                                     : QJsonDocument(d.toObject()).toJson(QJsonDocument::Compact));
+    return QString::fromUtf8(body.left(200)).simplified();
+}
+
+}  // namespace
+
+RemoteJob::RemoteJob(RemoteConfig config, QObject* parent)
+    : QObject(parent), config_(std::move(config)) {
+    timer_.setSingleShot(true);
+}
+
+RemoteJob::~RemoteJob() {
+    if (!ended_) cancel();
+}
+
+QNetworkRequest RemoteJob::request(const QString& path) const {
+    QUrl url = config_.server;
+    url = url.resolved(QUrl(path.startsWith('/') ? path : "/" + path));
+    QNetworkRequest req(url);
+    req.setTransferTimeout(config_.transferTimeoutMs);
+    if (!config_.token.isEmpty())
+        req.setRawHeader("Authorization", "Bearer " + config_.token.toUtf8());
+    return req;
+}
+
+QNetworkReply* RemoteJob::track(QNetworkReply* reply) {
+    reply_ = reply;
+    return reply;
+}
+
+void RemoteJob::start(const QString& source, const QString& model, const QString& outDir) {
+    source_ = source;
+    model_ = model;
+    outDir_ = outDir;
+    if (!config_.enabled()) return end(tr("No server address is set for remote separation."));
+    if (!YtDlpRunner::isWebAddress(source) && !QFileInfo(source).isFile())
+        return end(tr("%1 does not exist.").arg(source));
+    if (!QDir().mkpath(outDir)) return end(tr("Cannot create the folder %1.").arg(outDir));
+    submit();
+}
+
+void RemoteJob::submit() {
+    QNetworkReply* reply = nullptr;
+    if (YtDlpRunner::isWebAddress(source_)) {
+        QNetworkRequest req = request("/separate/youtube");
+        req.setHeader(QNetworkRequest::ContentTypeHeader, "application/json");
+        const QJsonObject body{{"url", source_}, {"model_name", model_}};
+        reply = net_.post(req, QJsonDocument(body).toJson(QJsonDocument::Compact));
+        Q_EMIT progress(0, tr("Sending the address to the server"));
+    } else {
+        auto* form = new QHttpMultiPart(QHttpMultiPart::FormDataType);
+        auto* file = new QFile(source_, form);
+        if (!file->open(QIODevice::ReadOnly)) {
+            delete form;
+            return end(tr("Cannot read %1: %2").arg(source_, file->errorString()));
+        }
+        QHttpPart filePart;
+        filePart.setHeader(QNetworkRequest::ContentDispositionHeader,
+                           QString("form-data; name=\"file\"; filename=\"%1\"")
+                               .arg(QFileInfo(source_).fileName().replace('"', '_')));
+        filePart.setHeader(QNetworkRequest::ContentTypeHeader, "application/octet-stream");
+        filePart.setBodyDevice(file);
+        QHttpPart modelPart;
+        modelPart.setHeader(QNetworkRequest::ContentDispositionHeader,
+                            "form-data; name=\"model_name\"");
+        modelPart.setBody(model_.toUtf8());
+        form->append(filePart);
+        form->append(modelPart);
+        reply = net_.post(request("/separate"), form);
+        form->setParent(reply);
+        connect(reply, &QNetworkReply::uploadProgress, this, [this](qint64 sent, qint64 total) {
+            if (total > 0)
+                Q_EMIT progress(kUploadShare * double(sent) / double(total), tr("Uploading"));
+        });
+    }
+    connect(track(reply), &QNetworkReply::finished, this, &RemoteJob::onSubmitted);
+}
+
+QString RemoteJob::replyError(QNetworkReply* reply, const QString& doing) const {
+    const int status = httpStatus(reply);
+    if (status >= 200 && status < 300 && reply->error() == QNetworkReply::NoError) return {};
+    const QString server = config_.server.toString(QUrl::RemoveUserInfo);
+    if (status == 0) {
+        if (reply->error() == QNetworkReply::OperationCanceledError)
+            return tr("The server at %1 did not answer in time while %2.").arg(server, doing);
+        return tr("Cannot reach the server at %1 while %2: %3.")
+            .arg(server, doing, reply->errorString());
+    }
+    const QString detail = detailOf(reply->readAll());
+    switch (status) {
+        case 401:
+        case 403:
+            return tr("The server refused the access token (%1). Check the token in the settings.")
+                .arg(detail);
+        case 413:
+            return tr("The server does not take this song: %1").arg(detail);
+        case 503:
+            return tr("The server is unavailable: %1").arg(detail);
+        default:
+            return tr("The server answered %1 while %2: %3").arg(status).arg(doing, detail);
+    }
+}
+
+void RemoteJob::onSubmitted() {
+    QNetworkReply* reply = reply_;
+    if (!reply) return;
+    reply->deleteLater();
+    if (httpStatus(reply) == 429) {
+        if (++busyRetries_ > config_.maxBusyRetries)
+            return end(tr("The server stayed busy; try again later."));
+        const int wait = std::min(retryAfterSeconds(reply->rawHeader("Retry-After"), 5),
+                                  config_.maxRetryAfterSeconds);
+        Q_EMIT progress(0, tr("Server busy; retrying in %1 s").arg(wait));
+        timer_.disconnect(this);
+        connect(&timer_, &QTimer::timeout, this, &RemoteJob::submit);
+        timer_.start(wait * 1000);
+        return;
+    }
+    if (const QString e = replyError(reply, tr("sending the song")); !e.isEmpty()) return end(e);
+    const QJsonObject o = QJsonDocument::fromJson(reply->readAll()).object();
+    jobId_ = o["job_id"].toString();
+    session_ = o["session_id"].toString();
+    if (jobId_.isEmpty() || session_.isEmpty())
+        return end(tr("The server's answer is not what Music Split expects (no job_id or "
+                      "session_id); is %1 a Music Split server?")
+                       .arg(config_.server.toString()));
+    statusPath_ = o["status_url"].toString("/status/" + jobId_);
+    downloadTemplate_ = o["download_template"].toString("/download/" + session_ + "/{stem}");
+    pollInterval_ = config_.pollMinMs;
+    Q_EMIT progress(kUploadShare, tr("Waiting on the server"));
+    poll();
+}
+
+void RemoteJob::poll() {
+    connect(track(net_.get(request(statusPath_))), &QNetworkReply::finished, this,
+            &RemoteJob::onStatus);
+}
+
+void RemoteJob::onStatus() {
+    QNetworkReply* reply = reply_;
+    if (!reply) return;
+    reply->deleteLater();
+    const int status = httpStatus(reply);
+    if (status == 404)
+        return end(tr("The server has forgotten this job (was it restarted or cleaned up?)."));
+    if (const QString e = replyError(reply, tr("separating")); !e.isEmpty()) {
+        // The server may restart or drop a connection: a few failures in a row are tolerated.
+        if (status >= 400 || ++pollFailures_ > config_.maxPollFailures) return end(e);
+    } else {
+        pollFailures_ = 0;
+        QJsonParseError err{};
+        const QJsonObject o = QJsonDocument::fromJson(reply->readAll(), &err).object();
+        const QString state = o["status"].toString();
+        if (err.error != QJsonParseError::NoError || state.isEmpty())
+            return end(tr("The server's job status is not readable JSON."));
+        if (state == "error")
+            return end(tr("The server could not separate the song: %1")
+                           .arg(o["error"].toString(tr("no reason given"))));
+        if (state == "done") {
+            const QJsonObject result = o["result"].toObject();
+            if (result.isEmpty()) return end(tr("The server finished but listed no stems."));
+            for (auto it = result.begin(); it != result.end(); ++it) {
+                stems_ << it.key();
+                const QString path = it.value().toString();
+                stemPaths_ << (path.startsWith('/')
+                                   ? path
+                                   : QString(downloadTemplate_).replace("{stem}", it.key()));
+            }
+            return downloadNext();
+        }
+        if (state != "pending" && state != "running")
+            return end(tr("The server reported an unknown job state '%1'.").arg(state));
+        const double f = std::clamp(o["progress"].toDouble(0), 0.0, 1.0);
+        Q_EMIT progress(kUploadShare + kServerShare * f, state == "pending"
+                                                             ? tr("Queued on the server")
+                                                             : tr("Separating on the server"));
+    }
+    timer_.disconnect(this);
+    connect(&timer_, &QTimer::timeout, this, &RemoteJob::poll);
+    timer_.start(pollInterval_);
+    pollInterval_ = std::min(config_.pollMaxMs, pollInterval_ * 3 / 2);
+}
+
+void RemoteJob::downloadNext() {
+    const int i = static_cast<int>(files_.size());
+    if (i == stems_.size()) {
+        // Finished once the server has dropped the session (or failed to: the stems are here).
+        ended_ = true;
+        QNetworkReply* r = cleanupSession();
+        connect(r, &QNetworkReply::finished, this, [this] {
+            Q_EMIT progress(1, tr("Done"));
+            Q_EMIT finished(stems_, files_);
+        });
+        return;
+    }
+    file_ = new QSaveFile(QDir(outDir_).filePath(stems_[i] + ".flac"), this);
+    if (!file_->open(QIODevice::WriteOnly))
+        return end(tr("Cannot write %1: %2").arg(file_->fileName(), file_->errorString()));
+    QNetworkReply* reply = track(net_.get(request(stemPaths_[i])));
+    connect(reply, &QNetworkReply::readyRead, this, [this, reply] {
+        if (file_) file_->write(reply->readAll());
+    });
+    connect(reply, &QNetworkReply::downloadProgress, this, [this, i](qint64 got, qint64 total) {
+        const double part = total > 0 ? double(got) / double(total) : 0;
+        Q_EMIT progress(kUploadShare + kServerShare +
+                            (1 - kUploadShare - kServerShare) * (i + part) / stems_.size(),
+                        tr("Downloading %1").arg(stems_[i]));
+    });
+    connect(reply, &QNetworkReply::finished, this, &RemoteJob::onDownloaded);
+}
+
+void RemoteJob::onDownloaded() {
+    QNetworkReply* reply = reply_;
+    if (!reply || !file_) return;
+    reply->deleteLater();
+    const QString stem = stems_[files_.size()];
+    if (const QString e = replyError(reply, tr("downloading %1").arg(stem)); !e.isEmpty())
+        return end(e);
+    file_->write(reply->readAll());
+    if (file_->size() == 0) return end(tr("The server sent an empty file for %1.").arg(stem));
+    if (!file_->commit())
+        return end(tr("Cannot write %1: %2").arg(file_->fileName(), file_->errorString()));
+    files_ << file_->fileName();
+    file_->deleteLater();
+    file_ = nullptr;
+    downloadNext();
+}
+
+QNetworkReply* RemoteJob::cleanupSession() {
+    if (session_.isEmpty()) return nullptr;
+    QNetworkReply* r = net_.deleteResource(request("/cleanup/" + session_));
+    connect(r, &QNetworkReply::finished, r, &QObject::deleteLater);
+    session_.clear();
+    return r;
+}
+
+void RemoteJob::cancel() {
+    if (ended_) return;
+    end(tr("Cancelled"), true);
+}
+
+void RemoteJob::end(const QString& error, bool cancelled) {
+    if (ended_) return;
+    ended_ = true;
+    timer_.stop();
+    if (reply_) {
+        reply_->disconnect(this);
+        reply_->abort();
+        reply_->deleteLater();
+    }
+    if (file_) {
+        file_->cancelWriting();
+        delete file_;
+        file_ = nullptr;
+    }
+    for (const QString& f : files_)
+        QFile::remove(f);
+    files_.clear();
+    cleanupSession();
+    Q_EMIT failed(error, cancelled);
+}
+
+}  // namespace msplit
