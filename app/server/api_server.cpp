@@ -170,7 +170,7 @@ QHttpServerResponse ApiServer::accepted(const ServerJob& job) const {
 QHttpServerResponse ApiServer::separateUpload(const QHttpServerRequest& request) {
     if (jobs_.activeCount() >= options_.maxPending) {
         auto r = fault(Status::TooManyRequests, tr("the server is busy; try again later"));
-        r.setHeader("Retry-After", "5");
+        r.setHeader("Retry-After", "2");
         return r;
     }
     const QByteArray body = request.body();
@@ -223,7 +223,7 @@ QHttpServerResponse ApiServer::separateUpload(const QHttpServerRequest& request)
 QHttpServerResponse ApiServer::separateYoutube(const QHttpServerRequest& request) {
     if (jobs_.activeCount() >= options_.maxPending) {
         auto r = fault(Status::TooManyRequests, tr("the server is busy; try again later"));
-        r.setHeader("Retry-After", "5");
+        r.setHeader("Retry-After", "2");
         return r;
     }
     QJsonParseError err{};

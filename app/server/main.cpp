@@ -53,6 +53,8 @@ int main(int argc, char** argv) {
         {"yt-dlp", "The yt-dlp program for /separate/youtube.", "PATH"},
         {"device", "auto, cpu, cuda or cuda:N.", "D", "auto"},
         {{"j", "jobs"}, "CPU threads (default: all cores).", "N", "0"},
+        {"shifts", "Random shifts averaged per song (0: repeatable results).", "N", "1"},
+        {"overlap", "Overlap between segments.", "F", "0.25"},
         {"verbose", "More logging."},
     });
     p.process(app);
@@ -70,6 +72,8 @@ int main(int argc, char** argv) {
     o.ytDlp = p.value("yt-dlp");
     o.device = p.value("device");
     o.threads = static_cast<int>(number(p, "jobs"));
+    o.shifts = static_cast<int>(number(p, "shifts"));
+    o.overlap = number(p, "overlap");
     if (!QDir().mkpath(o.jobsDir)) {
         std::fprintf(stderr, "music-split-server: cannot create %s\n", qPrintable(o.jobsDir));
         return 1;

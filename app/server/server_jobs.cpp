@@ -65,6 +65,8 @@ ServerJobs::ServerJobs(const ServerOptions& options, QObject* parent)
     config.separation.repo = options.repo.toStdString();
     if (!options.device.isEmpty()) config.separation.device = options.device.toStdString();
     config.threads = options.threads;
+    config.separation.shifts = options.shifts;
+    config.separation.overlap = options.overlap;
     config.format = "flac24";
     queue_.setConfig(config);
     connect(&queue_, &JobQueue::itemChanged, this, &ServerJobs::onQueueChanged);

@@ -16,6 +16,8 @@ struct ServerOptions {
     QString ytDlp;   // yt-dlp program (default: from PATH)
     QString device;  // engine device: auto, cpu, cuda...
     int threads = 0;
+    int shifts = 1;        // as demucs --shifts; 0 makes results repeatable
+    double overlap = 0.25;
 };
 
 }  // namespace msplit::server

@@ -4,6 +4,7 @@
 #include <QPointer>
 
 #include "core/engine/device.h"
+#include "core/jobs/remote_task.h"
 
 namespace msplit {
 
@@ -85,10 +86,21 @@ int JobQueue::enqueue(const QString& source, const QString& sourceUrl) {
                 true);
         });
     };
+    if (config_.remote.enabled()) {  // a server does the work; this thread only talks to it
+        auto* task = new RemoteTask(source, sourceUrl, config_, std::move(cb), this);
+        connect(this, &JobQueue::itemFinished, task, [task, id](int ended) {
+            if (ended == id) task->deleteLater();
+        });
+        cancels_[id] = [task = QPointer<RemoteTask>(task)] {
+            if (task) task->cancel();
+        };
+        task->start();
+        return id;
+    }
     auto task = std::make_shared<SeparationTask>(
         source, sourceUrl, config_, [this](const SeparationSettings& s) { return modelFor(s); },
         std::move(cb));
-    tasks_[id] = task;
+    cancels_[id] = [task] { task->cancel(); };
     pool_.start([task] { task->run(); });
     return id;
 }
@@ -99,24 +111,24 @@ void JobQueue::update(int id, const std::function<void(Item&)>& change, bool fin
     if (it->second.state == State::Cancelled && !finished)
         return;  // late progress of a cancelled job
     change(it->second);
-    if (finished) tasks_.erase(id);
+    if (finished) cancels_.erase(id);
     Q_EMIT itemChanged(id);
     if (finished) Q_EMIT itemFinished(id);
 }
 
 void JobQueue::cancel(int id) {
-    auto t = tasks_.find(id);
-    if (t != tasks_.end()) t->second->cancel();  // a queued task stops before it starts work
+    auto t = cancels_.find(id);
+    if (t != cancels_.end()) t->second();  // a queued task stops before it starts work
 }
 
 void JobQueue::cancelAll() {
-    for (auto& [id, task] : tasks_)
-        task->cancel();
+    for (auto& [id, cancel] : cancels_)
+        cancel();
 }
 
 bool JobQueue::remove(int id) {
     auto it = items_.find(id);
-    if (it == items_.end() || tasks_.count(id)) return false;
+    if (it == items_.end() || cancels_.count(id)) return false;
     items_.erase(it);
     return true;
 }
@@ -134,7 +146,7 @@ QList<int> JobQueue::ids() const {
 }
 
 bool JobQueue::busy() const {
-    return !tasks_.empty();
+    return !cancels_.empty();
 }
 
 void JobQueue::waitForDone() {

@@ -61,7 +61,7 @@ private:
     JobConfig config_;
     QThreadPool pool_;
     std::map<int, Item> items_;
-    std::map<int, std::shared_ptr<SeparationTask>> tasks_;
+    std::map<int, std::function<void()>> cancels_;  // of the jobs not yet ended
     int nextId_ = 1;
     std::mutex modelMutex_;
     std::map<std::string, LoadedModel> models_;  // loaded once per model, repository and device

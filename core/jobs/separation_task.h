@@ -10,6 +10,7 @@
 #include "core/engine/apply.h"
 #include "core/jobs/library.h"
 #include "core/jobs/separation.h"
+#include "core/remote/remote_job.h"
 
 namespace msplit {
 
@@ -19,6 +20,7 @@ struct JobConfig {
     QString format = "flac24";  // library stems: flac24 or wav32f
     int threads = 0;            // LibTorch threads; 0: all cores
     int cpuJobs = 1;            // jobs at once on the CPU
+    RemoteConfig remote;        // enabled: a Music Split server separates instead
 };
 
 using ModelProvider = std::function<LoadedModel(const SeparationSettings&)>;
