@@ -248,7 +248,9 @@ void RemoteJob::downloadNext() {
         return end(tr("Cannot write %1: %2").arg(file_->fileName(), file_->errorString()));
     QNetworkReply* reply = track(net_.get(request(stemPaths_[i])));
     connect(reply, &QNetworkReply::readyRead, this, [this, reply] {
-        if (file_) file_->write(reply->readAll());
+        const int status = httpStatus(reply);
+        if (file_ && status >= 200 && status < 300)  // an error's body is kept to explain it
+            file_->write(reply->readAll());
     });
     connect(reply, &QNetworkReply::downloadProgress, this, [this, i](qint64 got, qint64 total) {
         const double part = total > 0 ? double(got) / double(total) : 0;
@@ -278,7 +280,9 @@ void RemoteJob::onDownloaded() {
 
 QNetworkReply* RemoteJob::cleanupSession() {
     if (session_.isEmpty()) return nullptr;
-    QNetworkReply* r = net_.deleteResource(request("/cleanup/" + session_));
+    QNetworkRequest req = request("/cleanup/" + session_);
+    req.setTransferTimeout(std::min(config_.transferTimeoutMs, 5000));
+    QNetworkReply* r = net_.deleteResource(req);
     connect(r, &QNetworkReply::finished, r, &QObject::deleteLater);
     session_.clear();
     return r;
@@ -306,8 +310,12 @@ void RemoteJob::end(const QString& error, bool cancelled) {
     for (const QString& f : files_)
         QFile::remove(f);
     files_.clear();
-    cleanupSession();
-    Q_EMIT failed(error, cancelled);
+    // Reported once the server has dropped the session, so nothing is left running there.
+    if (QNetworkReply* r = cleanupSession())
+        connect(r, &QNetworkReply::finished, this,
+                [this, error, cancelled] { Q_EMIT failed(error, cancelled); });
+    else
+        Q_EMIT failed(error, cancelled);
 }
 
 }  // namespace msplit
