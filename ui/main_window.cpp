@@ -21,6 +21,7 @@
 #include "core/error.h"
 #include "core/models/catalog.h"
 #include "core/models/local_repo.h"
+#include "core/remote/remote_models.h"
 #include "core/settings.h"
 #include "ui/export_dialog.h"
 #include "ui/job_item_widget.h"
@@ -140,6 +141,25 @@ void MainWindow::buildToolbar() {
 void MainWindow::reloadModels() {
     const AppSettings s;
     model_->clear();
+    if (remoteConfig().enabled()) {
+        // The server's models; until it answers, the chosen one stands alone.
+        model_->addItem(s.model(), s.model());
+        auto* fetch = new RemoteModels(remoteConfig(), this);
+        connect(fetch, &RemoteModels::ready, this, [this, fetch](const QList<RemoteModel>& ms) {
+            fetch->deleteLater();
+            const QString chosen = AppSettings().model();
+            model_->clear();
+            for (const RemoteModel& m : ms)
+                model_->addItem(QString("%1 (%2 stems)").arg(m.name).arg(m.stems.size()), m.name);
+            selectModel(chosen);
+        });
+        connect(fetch, &RemoteModels::failed, this, [this, fetch](const QString& error) {
+            fetch->deleteLater();
+            statusBar()->showMessage(error, 10000);
+        });
+        fetch->fetch();
+        return;
+    }
     try {
         for (const auto& m : appCatalog().models)
             if (m.unsupported.empty())
@@ -156,12 +176,24 @@ void MainWindow::reloadModels() {
         }
     } catch (const Error&) {
     }
-    int i = model_->findData(s.model());
+    selectModel(s.model());
+}
+
+void MainWindow::selectModel(const QString& name) {
+    int i = model_->findData(name);
     if (i < 0) {
-        model_->addItem(s.model(), s.model());
+        model_->addItem(name, name);
         i = model_->count() - 1;
     }
     model_->setCurrentIndex(i);
+}
+
+RemoteConfig MainWindow::remoteConfig() const {
+    const AppSettings s;
+    RemoteConfig c;
+    if (!s.remoteUrl().isEmpty()) c.server = QUrl::fromUserInput(s.remoteUrl());
+    c.token = s.remoteToken();
+    return c;
 }
 
 void MainWindow::applySettings() {
@@ -178,9 +210,20 @@ void MainWindow::applySettings() {
     c.format = s.resultFormat();
     c.threads = s.threads();
     c.cpuJobs = s.cpuJobs();
+    c.remote = remoteConfig();
     queue_.setConfig(c);
+    if (c.remote.enabled()) {
+        const QString where =
+            c.remote.server.host() + ":" + QString::number(c.remote.server.port(80));
+        device_->setText(tr("Server %1").arg(where));
+        device_->setToolTip(tr("Songs are separated by the Music Split server at %1 "
+                               "(Settings, Remote server; empty it to work on this computer)")
+                                .arg(where));
+        return;
+    }
     const bool gpu = engine::meansGpu(s.device().toStdString());
     device_->setText(gpu ? tr("GPU") : tr("CPU"));
+    device_->setToolTip({});
 }
 
 int MainWindow::openFiles(const QStringList& paths, const QString& sourceUrl) {
@@ -196,7 +239,10 @@ int MainWindow::openFiles(const QStringList& paths, const QString& sourceUrl) {
         }
     }
     files.sort();
-    if (!files.isEmpty() && !ensureModelInstalled(this, model_->currentData().toString())) return 0;
+    // A server has its own models; here they are downloaded first if missing.
+    if (!files.isEmpty() && !queue_.config().remote.enabled() &&
+        !ensureModelInstalled(this, model_->currentData().toString()))
+        return 0;
     int queued = 0;
     for (const QString& f : files) {
         try {

@@ -44,6 +44,8 @@ private:
     void buildToolbar();
     void rememberRecent(const QString& file);
     void reloadModels();
+    void selectModel(const QString& name);
+    RemoteConfig remoteConfig() const;  // from the settings; disabled when no server is set
     void applySettings();
     void addRecord(const JobRecord& r, bool top);
     void onItemAdded(int id);

@@ -7,10 +7,12 @@
 #include <QFormLayout>
 #include <QLineEdit>
 #include <QMediaDevices>
+#include <QMessageBox>
 #include <QSpinBox>
 
 #include "core/engine/device.h"
 #include "core/settings.h"
+#include "core/ytdlp/ytdlp_runner.h"
 
 namespace msplit::ui {
 
@@ -87,6 +89,14 @@ SettingsDialog::SettingsDialog(QWidget* parent)
     auto* buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this);
     form->addRow(buttons);
     connect(buttons, &QDialogButtonBox::accepted, this, [this] {
+        const QString url = remoteUrl_->text().trimmed();
+        if (!url.isEmpty() && !YtDlpRunner::isWebAddress(url)) {
+            QMessageBox::warning(this, tr("Remote server"),
+                                 tr("The server address must start with http:// or https://, "
+                                    "for example http://gpu-box:8000."));
+            remoteUrl_->setFocus();
+            return;
+        }
         save();
         QDialog::accept();
     });

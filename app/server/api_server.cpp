@@ -247,6 +247,8 @@ QHttpServerResponse ApiServer::status(const QString& id) const {
     o.remove("input");
     o.remove("stems");
     o.remove("source_url");
+    o.remove("stem_order");
+    o["stems"] = QJsonArray::fromStringList(job->stemOrder);  // the result's order, kept
     QJsonObject result;
     for (auto it = job->stems.begin(); it != job->stems.end(); ++it)
         result[it.key()] = "/download/" + job->session + "/" + it.key();

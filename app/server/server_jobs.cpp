@@ -2,6 +2,7 @@
 
 #include <QDir>
 #include <QFile>
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QSaveFile>
 #include <QUuid>
@@ -37,6 +38,7 @@ QJsonObject ServerJob::toJson() const {
             {"finished_at", timeJson(finished)},
             {"error", error.isEmpty() ? QJsonValue() : QJsonValue(error)},
             {"input", input},
+            {"stem_order", QJsonArray::fromStringList(stemOrder)},
             {"source_url", sourceUrl},
             {"stems", stemFiles}};
 }
@@ -53,6 +55,8 @@ ServerJob ServerJob::fromJson(const QJsonObject& o) {
     j.error = o["error"].toString();
     j.input = o["input"].toString();
     j.sourceUrl = o["source_url"].toString();
+    for (const QJsonValue& v : o["stem_order"].toArray())
+        j.stemOrder << v.toString();
     const QJsonObject stems = o["stems"].toObject();
     for (auto it = stems.begin(); it != stems.end(); ++it)
         j.stems[it.key()] = it.value().toString();
@@ -235,6 +239,7 @@ void ServerJobs::onQueueFinished(int queueId) {
     job.finished = QDateTime::currentDateTimeUtc();
     for (const QString& stem : item.result.stems)
         job.stems[stem] = item.result.stemFile(stem);
+    job.stemOrder = item.result.stems;
     QFile::remove(job.input);  // the upload is not needed any more
     save(job);
     Q_EMIT separationEnded("done", item.result.separationSeconds);

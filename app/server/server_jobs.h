@@ -24,6 +24,7 @@ struct ServerJob {
     QString sourceUrl;  // for /separate/youtube
     double progress = 0;
     QMap<QString, QString> stems;  // stem -> FLAC file
+    QStringList stemOrder;         // the model's order (drums, bass, ...)
 
     bool active() const { return status == "pending" || status == "running"; }
     QJsonObject toJson() const;  // job.json

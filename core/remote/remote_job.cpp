@@ -54,6 +54,45 @@ QString detailOf(const QByteArray& body) {
 
 }  // namespace
 
+QNetworkRequest remoteRequest(const RemoteConfig& config, const QString& path) {
+    QUrl url = config.server;
+    url = url.resolved(QUrl(path.startsWith('/') ? path : "/" + path));
+    QNetworkRequest req(url);
+    req.setTransferTimeout(config.transferTimeoutMs);
+    if (!config.token.isEmpty())
+        req.setRawHeader("Authorization", "Bearer " + config.token.toUtf8());
+    return req;
+}
+
+QString remoteReplyError(const RemoteConfig& config, QNetworkReply* reply, const QString& doing) {
+    const int status = httpStatus(reply);
+    if (status >= 200 && status < 300 && reply->error() == QNetworkReply::NoError) return {};
+    const QString server = config.server.toString(QUrl::RemoveUserInfo);
+    if (status == 0) {
+        if (reply->error() == QNetworkReply::OperationCanceledError)
+            return QObject::tr("The server at %1 did not answer in time while %2.")
+                .arg(server, doing);
+        return QObject::tr("Cannot reach the server at %1 while %2: %3.")
+            .arg(server, doing, reply->errorString());
+    }
+    const QString detail = detailOf(reply->readAll());
+    switch (status) {
+        case 401:
+        case 403:
+            return QObject::tr(
+                       "The server refused the access token (%1). Check the token in the settings.")
+                .arg(detail);
+        case 413:
+            return QObject::tr("The server does not take this song: %1").arg(detail);
+        case 503:
+            return QObject::tr("The server is unavailable: %1").arg(detail);
+        default:
+            return QObject::tr("The server answered %1 while %2: %3")
+                .arg(status)
+                .arg(doing, detail);
+    }
+}
+
 RemoteJob::RemoteJob(RemoteConfig config, QObject* parent)
     : QObject(parent), config_(std::move(config)) {
     timer_.setSingleShot(true);
@@ -61,16 +100,6 @@ RemoteJob::RemoteJob(RemoteConfig config, QObject* parent)
 
 RemoteJob::~RemoteJob() {
     if (!ended_) cancel();
-}
-
-QNetworkRequest RemoteJob::request(const QString& path) const {
-    QUrl url = config_.server;
-    url = url.resolved(QUrl(path.startsWith('/') ? path : "/" + path));
-    QNetworkRequest req(url);
-    req.setTransferTimeout(config_.transferTimeoutMs);
-    if (!config_.token.isEmpty())
-        req.setRawHeader("Authorization", "Bearer " + config_.token.toUtf8());
-    return req;
 }
 
 QNetworkReply* RemoteJob::track(QNetworkReply* reply) {
@@ -124,31 +153,6 @@ void RemoteJob::submit() {
         });
     }
     connect(track(reply), &QNetworkReply::finished, this, &RemoteJob::onSubmitted);
-}
-
-QString RemoteJob::replyError(QNetworkReply* reply, const QString& doing) const {
-    const int status = httpStatus(reply);
-    if (status >= 200 && status < 300 && reply->error() == QNetworkReply::NoError) return {};
-    const QString server = config_.server.toString(QUrl::RemoveUserInfo);
-    if (status == 0) {
-        if (reply->error() == QNetworkReply::OperationCanceledError)
-            return tr("The server at %1 did not answer in time while %2.").arg(server, doing);
-        return tr("Cannot reach the server at %1 while %2: %3.")
-            .arg(server, doing, reply->errorString());
-    }
-    const QString detail = detailOf(reply->readAll());
-    switch (status) {
-        case 401:
-        case 403:
-            return tr("The server refused the access token (%1). Check the token in the settings.")
-                .arg(detail);
-        case 413:
-            return tr("The server does not take this song: %1").arg(detail);
-        case 503:
-            return tr("The server is unavailable: %1").arg(detail);
-        default:
-            return tr("The server answered %1 while %2: %3").arg(status).arg(doing, detail);
-    }
 }
 
 void RemoteJob::onSubmitted() {
@@ -209,12 +213,17 @@ void RemoteJob::onStatus() {
         if (state == "done") {
             const QJsonObject result = o["result"].toObject();
             if (result.isEmpty()) return end(tr("The server finished but listed no stems."));
-            for (auto it = result.begin(); it != result.end(); ++it) {
-                stems_ << it.key();
-                const QString path = it.value().toString();
+            // JSON objects have no order: the model's (drums, bass, ...) comes as "stems".
+            QStringList order;
+            for (const QJsonValue& v : o["stems"].toArray())
+                if (result.contains(v.toString())) order << v.toString();
+            if (order.size() != result.size()) order = result.keys();
+            for (const QString& stem : order) {
+                stems_ << stem;
+                const QString path = result[stem].toString();
                 stemPaths_ << (path.startsWith('/')
                                    ? path
-                                   : QString(downloadTemplate_).replace("{stem}", it.key()));
+                                   : QString(downloadTemplate_).replace("{stem}", stem));
             }
             return downloadNext();
         }

@@ -28,6 +28,11 @@ struct RemoteConfig {
     bool enabled() const { return server.isValid() && !server.host().isEmpty(); }
 };
 
+// A request to the server's `path`, with the token and the transfer timeout.
+QNetworkRequest remoteRequest(const RemoteConfig& config, const QString& path);
+// The reply's failure as a sentence ("... while DOING ..."), or empty when it succeeded.
+QString remoteReplyError(const RemoteConfig& config, QNetworkReply* reply, const QString& doing);
+
 class RemoteJob : public QObject {
     Q_OBJECT
 public:
@@ -46,7 +51,7 @@ Q_SIGNALS:
     void failed(const QString& error, bool cancelled);
 
 private:
-    QNetworkRequest request(const QString& path) const;
+    QNetworkRequest request(const QString& path) const { return remoteRequest(config_, path); }
     void submit();
     void onSubmitted();
     void poll();
@@ -55,8 +60,9 @@ private:
     void onDownloaded();
     void end(const QString& error, bool cancelled = false);
     QNetworkReply* cleanupSession();  // null when there is no session
-    // The reply's HTTP error as a sentence, or empty when it succeeded.
-    QString replyError(QNetworkReply* reply, const QString& doing) const;
+    QString replyError(QNetworkReply* reply, const QString& doing) const {
+        return remoteReplyError(config_, reply, doing);
+    }
     QNetworkReply* track(QNetworkReply* reply);
 
     RemoteConfig config_;

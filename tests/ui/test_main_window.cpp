@@ -2,6 +2,7 @@
 // official stems, the UI stays responsive meanwhile, cancel and failures show, export writes what
 // was chosen, settings and the library survive a restart. Screenshots of the main states are saved.
 #include <QApplication>
+#include <QComboBox>
 #include <QDir>
 #include <QDropEvent>
 #include <QElapsedTimer>
@@ -21,6 +22,7 @@
 #include "core/settings.h"
 #include "tests/common/file_server.h"
 #include "tests/common/fixtures.h"
+#include "tests/remote/remote_helpers.h"
 #include "ui/export_dialog.h"
 #include "ui/job_item_widget.h"
 #include "ui/main_window.h"
@@ -363,6 +365,46 @@ private Q_SLOTS:
                     .toStringList()
                     .contains(QFileInfo(input()).absoluteFilePath()));
         AppSettings().setShifts(0);
+    }
+
+    // With a server set, the picker lists the server's models, the label says where the work
+    // goes, and a dropped song comes back as a normal library result with the official stems.
+    void remoteMode() {
+        QTemporaryDir jobs, noModels;
+        test::ServerProcess server;
+        QVERIFY(server.start(jobs.path(), {"--shifts", "0"}));
+        AppSettings().setRemoteUrl(server.url().toString());
+        AppSettings().setModelCache(noModels.path());  // nothing local: all from the server
+        ui::MainWindow w;
+        w.confirmQuit = false;
+        w.resize(1100, 700);
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        const QString where = QString("127.0.0.1:%1").arg(server.url().port());
+        QCOMPARE(w.findChild<QLabel*>("deviceLabel")->text(), "Server " + where);
+        auto* picker = w.findChild<QComboBox*>("modelPicker");
+        QTRY_VERIFY(picker->findData("htdemucs6_tiny_bottom") >= 0);
+        QCOMPARE(picker->itemText(picker->findData("htdemucs6_tiny_bottom")),
+                 QString("htdemucs6_tiny_bottom (6 stems)"));
+        QCOMPARE(picker->currentData().toString(), QString("htdemucs_tiny"));
+
+        QCOMPARE(w.openFiles({input()}), 1);
+        const int id = w.queue().ids().last();
+        QTRY_VERIFY_WITH_TIMEOUT(w.queue().item(id)->state != JobQueue::State::Queued &&
+                                     w.queue().item(id)->state != JobQueue::State::Running,
+                                 120000);
+        const JobQueue::Item* item = w.queue().item(id);
+        QVERIFY2(item->state == JobQueue::State::Done, qPrintable(item->error));
+        QCOMPARE(item->result.settings["server"].toString(), server.url().toString());
+        const at::Tensor ref = engine::readNpy(
+            (test::caseDir("htdemucs_tiny") + "/separate.npy").toStdString());
+        AudioBuffer vocals = decodeAudio(item->result.stemFile("vocals").toStdString());
+        const at::Tensor got = at::from_blob(vocals.samples.data(), {2, vocals.frames()});
+        QVERIFY(test::relativeError(got, ref[3]) <= 1e-4);
+        QTest::qWait(200);
+        QVERIFY(screenshot(w, "main-remote") > 3);
+        AppSettings().setRemoteUrl({});
+        AppSettings().setModelCache(test::repoDir());
     }
 };
 
