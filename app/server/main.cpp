@@ -50,6 +50,7 @@ int main(int argc, char** argv) {
         {"max-duration", "Longest song accepted, in seconds (413 beyond).", "S", "1200"},
         {"max-upload-mb", "Largest upload accepted, in MB (413 beyond).", "M", "200"},
         {"jobs-dir", "Where jobs, uploads and stems are kept.", "DIR", dataJobs},
+        {"keep-hours", "Finished jobs are deleted this long after they end.", "H", "24"},
         {"yt-dlp", "The yt-dlp program for /separate/youtube.", "PATH"},
         {"device", "auto, cpu, cuda or cuda:N.", "D", "auto"},
         {{"j", "jobs"}, "CPU threads (default: all cores).", "N", "0"},
@@ -69,6 +70,7 @@ int main(int argc, char** argv) {
     o.maxDurationSeconds = number(p, "max-duration");
     o.maxUploadMb = number(p, "max-upload-mb");
     o.jobsDir = QDir(p.value("jobs-dir")).absolutePath();
+    o.keepHours = number(p, "keep-hours");
     o.ytDlp = p.value("yt-dlp");
     o.device = p.value("device");
     o.threads = static_cast<int>(number(p, "jobs"));

@@ -7,6 +7,8 @@
 #include <QSaveFile>
 #include <QUuid>
 
+#include <algorithm>
+
 #include <spdlog/spdlog.h>
 #include "core/audio/decoder.h"
 #include "core/error.h"
@@ -75,6 +77,22 @@ ServerJobs::ServerJobs(const ServerOptions& options, QObject* parent)
     queue_.setConfig(config);
     connect(&queue_, &JobQueue::itemChanged, this, &ServerJobs::onQueueChanged);
     connect(&queue_, &JobQueue::itemFinished, this, &ServerJobs::onQueueFinished);
+    // Checked a few times per keeping period, at least every 10 minutes.
+    const double keepMs = options.keepHours * 3600e3;
+    expiry_.setInterval(static_cast<int>(std::clamp(keepMs / 4, 250.0, 600e3)));
+    connect(&expiry_, &QTimer::timeout, this, &ServerJobs::expire);
+    expiry_.start();
+}
+
+void ServerJobs::expire() {
+    const QDateTime limit =
+        QDateTime::currentDateTimeUtc().addMSecs(-static_cast<qint64>(options_.keepHours * 3600e3));
+    QStringList old;
+    for (const auto& [id, job] : jobs_)
+        if (!job.active() && job.finished.isValid() && job.finished < limit) old << job.session;
+    for (const QString& session : old)
+        cleanup(session);
+    if (!old.isEmpty()) spdlog::info("jobs: {} expired", old.size());
 }
 
 ServerJobs::~ServerJobs() = default;
@@ -102,6 +120,7 @@ void ServerJobs::load() {
         jobs_[job.id] = job;
     }
     spdlog::info("jobs: {} loaded from {}", jobs_.size(), options_.jobsDir.toStdString());
+    expire();
 }
 
 int ServerJobs::activeCount() const {
@@ -155,6 +174,7 @@ void ServerJobs::startUrl(const QString& id, const QString& url) {
     connect(runner, &YtDlpRunner::finished, this,
             [this, id, runner](const QStringList& files, const QString& error) {
                 runner->deleteLater();
+                downloads_.erase(id);
                 if (!jobs_.count(id)) return;  // cleaned up meanwhile
                 if (!error.isEmpty() || files.isEmpty())
                     return fail(id, error.isEmpty() ? tr("yt-dlp wrote no file") : error);
@@ -171,6 +191,7 @@ void ServerJobs::startUrl(const QString& id, const QString& url) {
             });
     YtDlpOptions yt;
     yt.program = options_.ytDlp;
+    downloads_[id] = runner;
     runner->start(url, folder(id), yt);
 }
 

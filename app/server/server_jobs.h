@@ -7,11 +7,16 @@
 #include <QMap>
 #include <QObject>
 #include <QString>
+#include <QTimer>
 
 #include <map>
 
 #include "app/server/server_options.h"
 #include "core/jobs/job_queue.h"
+
+namespace msplit {
+class YtDlpRunner;
+}
 
 namespace msplit::server {
 
@@ -52,6 +57,8 @@ public:
     void startUrl(const QString& id, const QString& url);
     // Cancels the session's job if it runs and deletes its files. False when unknown.
     bool cleanup(const QString& session);
+    // Deletes finished jobs older than the options' keepHours (clients that never cleaned up).
+    void expire();
 
 Q_SIGNALS:
     void separationEnded(const QString& status, double seconds);
@@ -66,6 +73,8 @@ private:
     JobQueue queue_;
     std::map<QString, ServerJob> jobs_;
     std::map<int, QString> running_;  // queue id -> job id
+    std::map<QString, YtDlpRunner*> downloads_;  // job id -> its yt-dlp, while it runs
+    QTimer expiry_;
 };
 
 }  // namespace msplit::server

@@ -13,10 +13,11 @@ struct ServerOptions {
     double maxDurationSeconds = 20 * 60;
     double maxUploadMb = 200;
     QString jobsDir;
-    QString ytDlp;   // yt-dlp program (default: from PATH)
-    QString device;  // engine device: auto, cpu, cuda...
+    double keepHours = 24;  // finished jobs are deleted this long after they end
+    QString ytDlp;          // yt-dlp program (default: from PATH)
+    QString device;         // engine device: auto, cpu, cuda...
     int threads = 0;
-    int shifts = 1;        // as demucs --shifts; 0 makes results repeatable
+    int shifts = 1;  // as demucs --shifts; 0 makes results repeatable
     double overlap = 0.25;
 };
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the Debian package with CPack, checks its computed Depends, unpacks it into a fresh root
 # (dpkg -x: the container-less stand-in for installing) and runs the installed CLI from there:
-# --version and a separation with a fixture model.
+# --version, a separation with a fixture model, and the same through the installed server.
 set -euo pipefail
 build=$1 fixtures=$2
 cd "$build"
@@ -16,7 +16,7 @@ grep -q "Recommends: yt-dlp" <<<"$info" || { echo "no Recommends: yt-dlp"; exit 
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
 dpkg -x "$deb" "$root"
-for f in usr/bin/music-split usr/bin/music-split-cli usr/share/applications/music-split.desktop \
+for f in usr/bin/music-split usr/bin/music-split-cli usr/bin/music-split-server usr/share/applications/music-split.desktop \
          usr/share/icons/hicolor/scalable/apps/music-split.svg; do
   [ -e "$root/$f" ] || { echo "missing $f"; exit 1; }
 done
@@ -25,5 +25,22 @@ done
   -n htdemucs_tiny --shifts 0 -o "$root/out" >/dev/null 2>&1
 for stem in drums bass other vocals; do
   [ -s "$root/out/htdemucs_tiny/input/$stem.wav" ] || { echo "no $stem stem"; exit 1; }
+done
+# The installed server, used by the installed CLI's remote mode.
+"$root/usr/bin/music-split-server" --port 0 --repo "$fixtures/repo" --jobs-dir "$root/jobs" \
+  --shifts 0 >"$root/server.out" 2>/dev/null &
+server=$!
+trap 'kill $server 2>/dev/null; rm -rf "$root"' EXIT
+url=""
+for _ in $(seq 100); do
+  url=$(grep -o 'http://[0-9.:]*' "$root/server.out" || true)
+  [ -n "$url" ] && break
+  sleep 0.1
+done
+[ -n "$url" ] || { echo "the installed server did not start"; exit 1; }
+"$root/usr/bin/music-split-cli" separate --remote "$url" -n htdemucs_tiny -o "$root/remote" \
+  "$fixtures/htdemucs_tiny/input.wav" >/dev/null 2>&1
+for stem in drums bass other vocals; do
+  [ -s "$root/remote/htdemucs_tiny/input/$stem.wav" ] || { echo "no remote $stem stem"; exit 1; }
 done
 echo "package OK: $deb"

@@ -329,6 +329,43 @@ private Q_SLOTS:
         QVERIFY(cut["error"].toString().contains("interrupted"));
     }
 
+    void finishedJobsExpire() {
+        QTemporaryDir jobs, tmp;
+        ServerProcess server;
+        QVERIFY(server.start(jobs.path(), {"--keep-hours", "0.0005"}));  // 1.8 s
+        QByteArray type;
+        const HttpReply r =
+            http("POST", server.url("/separate"),
+                 formBody(readAll(shortSong(tmp.path(), 1)), "htdemucs_tiny", &type), type);
+        const QString id = r.json()["job_id"].toString();
+        QCOMPARE(waitForJob(server, id)["status"].toString(), QString("done"));
+        QTRY_COMPARE_WITH_TIMEOUT(http("GET", server.url("/status/" + id)).status, 404, 10000);
+        QCOMPARE(QDir(jobs.path()).entryList(QDir::Dirs | QDir::NoDotAndDotDot).size(), 0);
+    }
+
+    // POST /separate/youtube: the server fetches the address with yt-dlp (here from a loopback
+    // web server), checks its length and separates it.
+    void webAddressesAreFetchedByTheServer() {
+        QTemporaryDir jobs, jobs2, media, out;
+        shortSong(media.path(), 2);
+        FileServer web(media.path());
+        const QString url = web.baseUrl() + "song-2s.wav";
+        ServerProcess server;
+        QVERIFY(server.start(jobs.path(), {"--max-duration", "10"}));
+        JobOutcome o = runRemote(configFor(server), url, "htdemucs_tiny", out.path());
+        QVERIFY2(o.error.isEmpty(), qPrintable(o.error));
+        QCOMPARE(o.stems.size(), 4);
+        QCOMPARE(decodeAudio(o.files[0].toStdString()).frames(), 88200);
+
+        ServerProcess strict;
+        QVERIFY(strict.start(jobs2.path(), {"--max-duration", "1"}));
+        o = runRemote(configFor(strict), url, "htdemucs_tiny", out.path());
+        QVERIFY2(o.error.contains("too long"), qPrintable(o.error));
+        o = runRemote(configFor(strict), web.baseUrl() + "missing.wav", "htdemucs_tiny",
+                      out.path());
+        QVERIFY2(o.error.contains("could not separate the song"), qPrintable(o.error));
+    }
+
     // The app's queue in remote mode (what the window uses when a server is set).
     void jobQueueSeparatesRemotely() {
         QTemporaryDir jobs, tmp, library;
