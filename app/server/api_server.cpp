@@ -159,6 +159,13 @@ std::optional<QHttpServerResponse> ApiServer::refuse(const QString& model) const
     return std::nullopt;
 }
 
+std::optional<QHttpServerResponse> ApiServer::tooBusy() const {
+    if (jobs_.activeCount() < options_.maxPending) return std::nullopt;
+    auto r = fault(Status::TooManyRequests, tr("the server is busy; try again later"));
+    r.setHeader("Retry-After", "2");
+    return r;
+}
+
 QHttpServerResponse ApiServer::accepted(const ServerJob& job) const {
     return reply({{"status", "accepted"},
                   {"job_id", job.id},
@@ -168,11 +175,7 @@ QHttpServerResponse ApiServer::accepted(const ServerJob& job) const {
 }
 
 QHttpServerResponse ApiServer::separateUpload(const QHttpServerRequest& request) {
-    if (jobs_.activeCount() >= options_.maxPending) {
-        auto r = fault(Status::TooManyRequests, tr("the server is busy; try again later"));
-        r.setHeader("Retry-After", "2");
-        return r;
-    }
+    if (auto no = tooBusy()) return std::move(*no);
     const QByteArray body = request.body();
     if (double(body.size()) > options_.maxUploadMb * 1e6)
         return fault(
@@ -221,11 +224,7 @@ QHttpServerResponse ApiServer::separateUpload(const QHttpServerRequest& request)
 }
 
 QHttpServerResponse ApiServer::separateYoutube(const QHttpServerRequest& request) {
-    if (jobs_.activeCount() >= options_.maxPending) {
-        auto r = fault(Status::TooManyRequests, tr("the server is busy; try again later"));
-        r.setHeader("Retry-After", "2");
-        return r;
-    }
+    if (auto no = tooBusy()) return std::move(*no);
     QJsonParseError err{};
     const QJsonObject o = QJsonDocument::fromJson(request.body(), &err).object();
     if (err.error != QJsonParseError::NoError)

@@ -8,6 +8,7 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,7 @@ private:
     QHttpServerResponse health() const;
     // 400/503/429 checks shared by both ways of submitting; empty when the job may go on.
     std::optional<QHttpServerResponse> refuse(const QString& model) const;
+    std::optional<QHttpServerResponse> tooBusy() const;  // 429 at --max-pending
     QHttpServerResponse accepted(const ServerJob& job) const;
     std::vector<std::string> modelNames() const;
     std::vector<std::string> stemsOf(const std::string& model) const;
