@@ -55,11 +55,23 @@ QString detailOf(const QByteArray& body) {
 }  // namespace
 
 QNetworkRequest remoteRequest(const RemoteConfig& config, const QString& path) {
-    QUrl url = config.server;
-    url = url.resolved(QUrl(path.startsWith('/') ? path : "/" + path));
+    QUrl url(path);
+    if (url.isRelative()) {  // below the server's address, which may have a path (a proxy's prefix)
+        url = config.server;
+        QString base = url.path();
+        while (base.endsWith('/'))
+            base.chop(1);
+        const QUrl rel(path.startsWith('/') ? path : "/" + path);
+        url.setPath(base + rel.path());
+        url.setQuery(rel.query());
+    }
     QNetworkRequest req(url);
     req.setTransferTimeout(config.transferTimeoutMs);
-    if (!config.token.isEmpty())
+    // The token goes to the configured server only, never to an address a reply named.
+    const bool sameServer = url.scheme() == config.server.scheme() &&
+                            url.host() == config.server.host() &&
+                            url.port(-1) == config.server.port(-1);
+    if (!config.token.isEmpty() && sameServer)
         req.setRawHeader("Authorization", "Bearer " + config.token.toUtf8());
     return req;
 }
@@ -221,9 +233,9 @@ void RemoteJob::onStatus() {
             for (const QString& stem : order) {
                 stems_ << stem;
                 const QString path = result[stem].toString();
-                stemPaths_ << (path.startsWith('/')
-                                   ? path
-                                   : QString(downloadTemplate_).replace("{stem}", stem));
+                const bool usable = path.startsWith('/') || path.startsWith("http://") ||
+                                    path.startsWith("https://");
+                stemPaths_ << (usable ? path : QString(downloadTemplate_).replace("{stem}", stem));
             }
             return downloadNext();
         }

@@ -246,6 +246,41 @@ private Q_SLOTS:
         QCOMPARE(sent["model_name"].toString(), QString("htdemucs_6s"));
     }
 
+    // A server behind a proxy's prefix, and stems named by full address on another host: the
+    // prefix is kept, and the token goes to the configured server only.
+    void prefixesAndForeignAddresses() {
+        ScriptedServer s, other;
+        QList<QPair<QString, QByteArray>> seen;  // path, Authorization
+        for (ScriptedServer* srv : {&s, &other})
+            srv->http.afterRequest([&seen](Response&& r, const QHttpServerRequest& req) {
+                seen << qMakePair(req.url().toString(), req.value("Authorization"));
+                return std::move(r);
+            });
+        const QString foreign = other.url.toString() + "/download/s1/vocals";
+        s.status = [foreign] {
+            return Response(
+                QJsonObject{{"status", "done"}, {"result", QJsonObject{{"vocals", foreign}}}});
+        };
+        // The prefix "/api" does not exist on the scripted server: only the paths are checked.
+        RemoteConfig c = s.config();
+        c.token = "abc123";
+        const QUrl base = c.server;
+        c.server = QUrl(base.toString() + "/api/");
+        QCOMPARE(remoteRequest(c, "/status/j1").url().toString(),
+                 base.toString() + "/api/status/j1");
+        QCOMPARE(remoteRequest(c, "status/j1").url().path(), QString("/api/status/j1"));
+        QCOMPARE(remoteRequest(c, foreign).url().toString(), foreign);
+        QCOMPARE(remoteRequest(c, foreign).rawHeader("Authorization"), QByteArray());
+        QCOMPARE(remoteRequest(c, "/x").rawHeader("Authorization"), QByteArray("Bearer abc123"));
+
+        c.server = base;
+        const JobOutcome o = runRemote(c, song_, "htdemucs", out_);
+        QVERIFY2(o.error.isEmpty(), qPrintable(o.error));
+        QCOMPARE(readAll(out_ + "/vocals.flac"), QByteArray("fLaC bytes of vocals"));
+        for (const auto& [url, auth] : seen)
+            QCOMPARE(auth.isEmpty(), url.startsWith(other.url.toString()));
+    }
+
     void bearerTokenIsSent() {
         ScriptedServer s;
         QByteArray auth;
