@@ -17,6 +17,8 @@ PACKAGES=(
   libgl-dev
   # server: Poco's MIME reader parses the multipart uploads (Qt's HTTP server does not)
   libpoco-dev
+  # package: PNG icons from the SVG, man pages from --help, package and metainfo checks
+  librsvg2-bin help2man lintian appstream desktop-file-utils file
   # run time and tests: ffmpeg CLI (test media), yt-dlp, a headless X server, a sound server,
   # python3 for the loopback HTTP server used by the yt-dlp tests
   ffmpeg yt-dlp xvfb xauth pulseaudio python3

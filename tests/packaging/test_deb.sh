@@ -13,13 +13,28 @@ for dep in libtorch1.13 libqt6widgets6 libavformat59 libopenblas0-pthread; do
   grep -q "Depends:.*$dep" <<<"$info" || { echo "Depends lacks $dep"; exit 1; }
 done
 grep -q "Recommends: yt-dlp" <<<"$info" || { echo "no Recommends: yt-dlp"; exit 1; }
+# apt can install it from Debian's packages alone (a simulation: nothing changes on this machine).
+apt-get install -s "./$deb" 2>/dev/null | grep -q "^Inst music-split" \
+  || { echo "apt cannot resolve the package's Depends"; exit 1; }
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
 dpkg -x "$deb" "$root"
 for f in usr/bin/music-split usr/bin/music-split-cli usr/bin/music-split-server usr/share/applications/music-split.desktop \
-         usr/share/icons/hicolor/scalable/apps/music-split.svg; do
+         usr/share/icons/hicolor/scalable/apps/music-split.svg usr/share/icons/hicolor/48x48/apps/music-split.png \
+         usr/share/icons/hicolor/256x256/apps/music-split.png usr/share/metainfo/org.musicsplit.MusicSplit.metainfo.xml \
+         usr/share/man/man1/music-split.1.gz usr/share/man/man1/music-split-cli.1.gz \
+         usr/share/man/man1/music-split-server.1.gz usr/share/doc/music-split/copyright; do
   [ -e "$root/$f" ] || { echo "missing $f"; exit 1; }
 done
+file -b "$root/usr/share/icons/hicolor/256x256/apps/music-split.png" | grep -q "PNG image data, 256 x 256" \
+  || { echo "the 256 px icon is not a 256 x 256 PNG"; exit 1; }
+zcat "$root/usr/share/man/man1/music-split-server.1.gz" | grep -q "max.*pending" \
+  || { echo "the server's man page lacks its options"; exit 1; }
+appstreamcli validate --no-net "$root/usr/share/metainfo/org.musicsplit.MusicSplit.metainfo.xml" >/dev/null
+desktop-file-validate "$root/usr/share/applications/music-split.desktop"
+# lintian: no errors (it refuses to run as root without this flag's twin, so it is allowed here).
+lintian --fail-on error --allow-root "$deb" | grep -v "^N:" || true
+lintian --fail-on error --allow-root "$deb" >/dev/null
 "$root/usr/bin/music-split-cli" --version | grep -q "^music-split-cli [0-9]"
 "$root/usr/bin/music-split-cli" separate "$fixtures/htdemucs_tiny/input.wav" --repo "$fixtures/repo" \
   -n htdemucs_tiny --shifts 0 -o "$root/out" >/dev/null 2>&1
