@@ -14,6 +14,7 @@
 #include <QSplitter>
 #include <QStackedWidget>
 #include <QStatusBar>
+#include <QThread>
 #include <QToolBar>
 
 #include "core/audio/decoder.h"
@@ -188,6 +189,18 @@ void MainWindow::selectModel(const QString& name) {
     model_->setCurrentIndex(i);
 }
 
+QString MainWindow::deviceText(const QString& setting, int threads) {
+    if (engine::meansGpu(setting.toStdString())) {
+        try {
+            return QString::fromStdString(
+                engine::deviceDescription(engine::parseDevice(setting.toStdString())));
+        } catch (const std::exception&) {
+            return tr("GPU unavailable");
+        }
+    }
+    return tr("CPU (%1 threads)").arg(threads > 0 ? threads : QThread::idealThreadCount());
+}
+
 RemoteConfig MainWindow::remoteConfig() const {
     const AppSettings s;
     RemoteConfig c;
@@ -221,9 +234,8 @@ void MainWindow::applySettings() {
                                 .arg(where));
         return;
     }
-    const bool gpu = engine::meansGpu(s.device().toStdString());
-    device_->setText(gpu ? tr("GPU") : tr("CPU"));
-    device_->setToolTip({});
+    device_->setText(deviceText(s.device(), s.threads()));
+    device_->setToolTip(tr("Where songs are separated (Settings, Device)"));
 }
 
 int MainWindow::openFiles(const QStringList& paths, const QString& sourceUrl) {

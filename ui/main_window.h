@@ -45,7 +45,9 @@ private:
     void rememberRecent(const QString& file);
     void reloadModels();
     void selectModel(const QString& name);
-    RemoteConfig remoteConfig() const;  // from the settings; disabled when no server is set
+    RemoteConfig remoteConfig() const;
+    // The toolbar's device label: the GPU's name, or the CPU and its threads.
+    static QString deviceText(const QString& setting, int threads);  // from the settings; disabled when no server is set
     void applySettings();
     void addRecord(const JobRecord& r, bool top);
     void onItemAdded(int id);

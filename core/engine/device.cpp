@@ -3,8 +3,12 @@
 #include <ATen/Parallel.h>
 #include <torch/cuda.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <thread>
+#include <vector>
 
 #ifdef __GLIBC__
 #include <malloc.h>
@@ -43,9 +47,30 @@ at::Device parseDevice(const std::string& name) {
     throw Error("invalid device name '" + name + "' (use auto, cpu, cuda or cuda:N)");
 }
 
+std::string gpuName(int index) {
+    // NVIDIA's driver lists its GPUs by PCI address, CUDA's default order when all are visible;
+    // this needs no CUDA headers, so CPU builds of LibTorch compile it too.
+    namespace fs = std::filesystem;
+    std::vector<fs::path> gpus;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator("/proc/driver/nvidia/gpus", ec))
+        gpus.push_back(e.path());
+    std::sort(gpus.begin(), gpus.end());
+    if (index < 0 || index >= static_cast<int>(gpus.size())) return {};
+    std::ifstream info(gpus[static_cast<size_t>(index)] / "information");
+    for (std::string line; std::getline(info, line);)
+        if (line.rfind("Model:", 0) == 0) {
+            const auto start = line.find_first_not_of(" \t", 6);
+            return start == std::string::npos ? std::string() : line.substr(start);
+        }
+    return {};
+}
+
 std::string deviceDescription(const at::Device& device) {
     if (device.is_cpu()) return "CPU (" + std::to_string(at::get_num_threads()) + " threads)";
-    return "CUDA GPU " + std::to_string(device.index());
+    const int index = device.has_index() ? device.index() : 0;
+    const std::string name = gpuName(index);
+    return name.empty() ? "CUDA GPU " + std::to_string(index) : name;
 }
 
 void tuneAllocator() {

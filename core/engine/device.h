@@ -11,6 +11,8 @@ namespace msplit::engine {
 at::Device parseDevice(const std::string& name);
 // A human-readable name: "CPU (8 threads)" or the GPU's name.
 std::string deviceDescription(const at::Device& device);
+// The NVIDIA GPU's model name ("NVIDIA H200"), or empty when the driver does not say.
+std::string gpuName(int index);
 bool cudaAvailable();
 // Whether a device setting means a GPU here ("auto" does when CUDA is available); never throws.
 bool meansGpu(const std::string& name);

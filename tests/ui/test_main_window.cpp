@@ -93,6 +93,9 @@ private Q_SLOTS:
         QCOMPARE(centre->currentWidget()->objectName(), QString("emptyState"));
         QVERIFY(w.findChild<QLabel*>("emptyState")->text().contains("Drop songs here"));
         QVERIFY(screenshot(w, "main-empty") > 3);
+        // No GPU here: the CPU and the threads it will use.
+        QCOMPARE(w.findChild<QLabel*>("deviceLabel")->text(),
+                 QString("CPU (%1 threads)").arg(QThread::idealThreadCount()));
     }
 
     // A drop of a song and a text file: the song is separated, the text file reported once.
