@@ -3,6 +3,7 @@
 #include <caffe2/serialize/inline_container.h>
 
 #include <cstring>
+#include <fstream>
 
 #include "core/engine/error.h"
 
@@ -137,8 +138,15 @@ PickleWriter& PickleWriter::value(const PyValue& v) {
 }
 
 void PickleWriter::writeArchive(const std::string& path, int64_t storageBytes) const {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    if (!out) throw Error("cannot write " + path);
     try {
-        caffe2::serialize::PyTorchStreamWriter w(path);
+        // Written through a function, as torch.save does: the records are then under "archive/",
+        // not under the file's own name, so the same content gives the same bytes.
+        caffe2::serialize::PyTorchStreamWriter w([&out](const void* data, size_t size) {
+            out.write(static_cast<const char*>(data), static_cast<std::streamsize>(size));
+            return out ? size : 0;
+        });
         const std::string p = pickle();
         w.writeRecord("data.pkl", p.data(), p.size());
         for (const auto& [key, t] : storages_) {
@@ -149,6 +157,8 @@ void PickleWriter::writeArchive(const std::string& path, int64_t storageBytes) c
     } catch (const c10::Error& e) {
         throw Error("cannot write " + path + ": " + e.what_without_backtrace());
     }
+    out.close();
+    if (!out) throw Error("cannot write " + path + " (disk full?)");
 }
 
 void saveCheckpoint(const std::string& path, const Checkpoint& ck) {
