@@ -9,49 +9,45 @@
 namespace msplit::engine {
 namespace {
 
+// A value of `type` with one field set: the kinds keyword arguments hold.
+template <typename T>
+PyRef value(PyValue::Type type, T PyValue::*field, T x) {
+    auto v = std::make_shared<PyValue>(type);
+    (*v).*field = std::move(x);
+    return v;
+}
+
 PyRef key(const std::string& k) {
-    auto v = std::make_shared<PyValue>(PyValue::Type::String);
-    v->text = k;
-    return v;
+    return value(PyValue::Type::String, &PyValue::text, k);
 }
-
 PyRef integer(int64_t i) {
-    auto v = std::make_shared<PyValue>(PyValue::Type::Int);
-    v->integer = i;
-    return v;
+    return value(PyValue::Type::Int, &PyValue::integer, i);
 }
-
-PyRef names(const std::vector<std::string>& items) {
-    auto v = std::make_shared<PyValue>(PyValue::Type::List);
-    for (const auto& s : items)
-        v->items.push_back(key(s));
-    return v;
+PyRef real(double x) {
+    return value(PyValue::Type::Float, &PyValue::real, x);
+}
+PyRef boolean(bool b) {
+    return value(PyValue::Type::Bool, &PyValue::boolean, b);
 }
 
 PyRef fraction(int64_t n, int64_t d) {
-    auto v = std::make_shared<PyValue>(PyValue::Type::Fraction);
-    v->integer = n;
+    PyRef v = value(PyValue::Type::Fraction, &PyValue::integer, n);
     v->denominator = d;
     return v;
 }
 
-PyRef real(double x) {
-    auto v = std::make_shared<PyValue>(PyValue::Type::Float);
-    v->real = x;
-    return v;
-}
-
-PyRef boolean(bool b) {
-    auto v = std::make_shared<PyValue>(PyValue::Type::Bool);
-    v->boolean = b;
-    return v;
-}
-
-PyRef reals(const std::vector<double>& xs) {
+template <typename T>
+PyRef list(const std::vector<T>& items, PyRef (*make)(T)) {
     auto v = std::make_shared<PyValue>(PyValue::Type::List);
-    for (double x : xs)
-        v->items.push_back(real(x));
+    for (const auto& x : items)
+        v->items.push_back(make(x));
     return v;
+}
+PyRef names(const std::vector<std::string>& items) {
+    return list<std::string>(items, [](std::string s) { return key(s); });
+}
+PyRef reals(const std::vector<double>& xs) {
+    return list<double>(xs, real);
 }
 
 // The released htdemucs: the htdemucs section of demucs' training config (conf/config.yaml) with

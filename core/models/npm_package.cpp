@@ -12,6 +12,26 @@
 #include "core/error.h"
 
 namespace msplit {
+namespace {
+
+// npm's error report is long (a stack trace, a log path): keep its code and first message line.
+std::string npmReason(const QString& output) {
+    QString code, message;
+    for (const QString& line : output.split('\n')) {
+        if (!line.startsWith("npm error ")) continue;
+        const QString rest = line.mid(10);
+        if (rest.startsWith("code ")) {
+            if (code.isEmpty()) code = rest.mid(5).trimmed();
+        } else if (message.isEmpty() && !rest.isEmpty() && !rest[0].isSpace() &&
+                   !rest.startsWith("syscall ") && !rest.startsWith("errno ")) {
+            message = rest.trimmed();
+        }
+    }
+    if (message.isEmpty()) message = output.right(300).trimmed();
+    return ((code.isEmpty() ? "" : code + ": ") + message).toStdString();
+}
+
+}  // namespace
 
 bool npmAvailable() {
     return !QStandardPaths::findExecutable("npm").isEmpty();
@@ -27,7 +47,7 @@ std::string npmPack(const std::string& spec, const std::string& dir, int timeout
     // --ignore-scripts: a package is data here, nothing of it runs. --prefer-offline: npm's own
     // cache answers a second time without the network.
     p.start(npm, {"pack", QString::fromStdString(spec), "--ignore-scripts", "--prefer-offline",
-                  "--silent"});
+                  "--loglevel=error"});
     if (!p.waitForStarted())
         throw Error(ErrorKind::NotFound, spec,
                     "cannot start npm: " + p.errorString().toStdString());
@@ -38,9 +58,8 @@ std::string npmPack(const std::string& spec, const std::string& dir, int timeout
     }
     const QString out = QString::fromLocal8Bit(p.readAll()).trimmed();
     if (p.exitStatus() != QProcess::NormalExit || p.exitCode() != 0)
-        throw Error(
-            ErrorKind::Network, spec,
-            "npm pack failed (is the npm registry reachable?): " + out.right(600).toStdString());
+        throw Error(ErrorKind::Network, spec,
+                    "npm pack failed (is the npm registry reachable?): " + npmReason(out));
     // npm prints the file name last; the folder was empty before, so the one .tgz is it.
     const QStringList tgz = QDir(QString::fromStdString(dir)).entryList({"*.tgz"}, QDir::Files);
     if (tgz.size() != 1)

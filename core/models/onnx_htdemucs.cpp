@@ -10,24 +10,17 @@
 
 #include "core/engine/error.h"
 #include "core/engine/model_configs.h"
+#include "core/engine/params.h"
 #include "core/error.h"
 
 namespace msplit {
 namespace {
 
+using engine::shapeText;
 using State = std::map<std::string, at::Tensor>;
 
 bool endsWith(const std::string& s, const std::string& tail) {
     return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
-}
-
-std::string shapeText(at::IntArrayRef shape) {
-    std::ostringstream s;
-    s << "(";
-    for (size_t i = 0; i < shape.size(); ++i)
-        s << (i ? ", " : "") << shape[i];
-    s << ")";
-    return s.str();
 }
 
 // "a, b, c (+N more)": error messages name a few, not hundreds.
