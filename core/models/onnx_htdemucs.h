@@ -18,7 +18,7 @@ constexpr int64_t kHtdemucsParameters = 41'984'456;
 // Parses `bytes` (an ONNX ModelProto) and returns htdemucs's state by PyTorch name, in float32,
 // checked against the released layout. Throws Error (InvalidInput) naming `origin` and what is
 // missing, wrong or left over.
-std::map<std::string, at::Tensor> htdemucsStateFromOnnx(const std::string& bytes,
+std::map<std::string, at::Tensor> htdemucsStateFromOnnx(std::string bytes,
                                                         const std::string& origin);
 
 }  // namespace msplit

@@ -92,9 +92,8 @@ OnnxImport importOnnxModel(const ModelStore& store, const CatalogModel& model,
     ck.trainingArgs->entries.emplace_back(text("source"), text(source));
     // float16, as Meta's files: the export was made from them (99.95% of its values are exact
     // float16 numbers), so only the folded frequency embedding is rounded, and the file is half.
-    for (auto& [name, t] : htdemucsStateFromOnnx(bytes, path))
+    for (auto& [name, t] : htdemucsStateFromOnnx(std::move(bytes), path))
         ck.state[name] = t.to(at::kHalf);
-    std::string().swap(bytes);
 
     result.fileName = store.addFile(official.sig, [&](const std::string& temp) {
         try {

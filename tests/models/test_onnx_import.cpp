@@ -221,6 +221,10 @@ private Q_SLOTS:
         for (int s = 0; s < 4; ++s)
             QVERIFY(a[s].abs().max().item<double>() > 1e-3);
 
+        // Another file of the model (here the tool's) replaces the copy: one file a signature.
+        store.import(reference.filePath(refFiles.first()).toStdString());
+        QCOMPARE(filesIn(cache.path()), QStringList({refFiles.first(), "htdemucs.yaml"}));
+        QVERIFY(store.isInstalled(htdemucs()));
         store.remove(htdemucs(), catalog_);
         QVERIFY(filesIn(cache.path()).isEmpty());
     }
