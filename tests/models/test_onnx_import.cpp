@@ -32,6 +32,7 @@
 #include "core/models/onnx_htdemucs.h"
 #include "core/models/onnx_import.h"
 #include "core/settings.h"
+#include "tests/common/isolated_app.h"
 #include "ui/models_dialog.h"
 
 using namespace msplit;
@@ -462,13 +463,7 @@ private Q_SLOTS:
 };
 
 int main(int argc, char** argv) {
-    QTemporaryDir home;  // the dialog's settings: this test's only
-    for (const char* var : {"XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME"})
-        qputenv(var, (home.path() + "/" + var).toUtf8());
-    QApplication app(argc, argv);
-    QApplication::setOrganizationName("music-split");
-    QApplication::setApplicationName("music-split-test");
-    TestOnnxImport t;
-    return QTest::qExec(&t, argc, argv);
+    return msplit::test::isolatedAppMain<TestOnnxImport>(argc, argv);
 }
+
 #include "test_onnx_import.moc"
