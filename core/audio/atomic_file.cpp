@@ -46,6 +46,11 @@ AtomicFile::~AtomicFile() {
     if (!committed_) std::remove(temp_.c_str());
 }
 
+void AtomicFile::commitAs(const std::string& target) {
+    target_ = target;
+    commit();
+}
+
 void AtomicFile::commit() {
     const int fd = open(temp_.c_str(), O_RDONLY);
     if (fd < 0 || fsync(fd) != 0) {

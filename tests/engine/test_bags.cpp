@@ -6,6 +6,7 @@
 #include <QtTest>
 
 #include "core/engine/apply.h"
+#include "core/engine/checkpoint_writer.h"
 #include "core/engine/device.h"
 #include "core/engine/model_configs.h"
 #include "core/engine/model_loader.h"
@@ -14,7 +15,6 @@
 #include "core/models/catalog.h"
 #include "core/models/local_repo.h"
 #include "core/models/model_store.h"
-#include "tests/common/checkpoint_writer.h"
 #include "tests/common/fixtures.h"
 
 using namespace msplit;
@@ -23,16 +23,12 @@ namespace {
 
 // Saves `m` as torch.save would, named {sig}-{sha8}.th in `dir`; returns the file name.
 QString saveCheckpoint(const engine::RandomModel& m, const QString& dir, const QString& sig) {
-    test::PickleWriter w;
-    const auto dot = m.klass.rfind('.');
-    w.raw("}(").str("klass").global(m.klass.substr(0, dot), m.klass.substr(dot + 1));
-    w.str("args").raw(")").str("kwargs").value(*m.kwargs).str("state").raw("}(");
-    int key = 0;
-    for (const auto& [name, t] : m.state)
-        w.str(name).tensor(t, std::to_string(key++));
-    w.raw("u").str("training_args").raw("Nu");
+    engine::Checkpoint ck;
+    ck.klass = m.klass;
+    ck.kwargs = m.kwargs;
+    ck.state = m.state;
     const QString raw = dir + "/raw.th";
-    w.writeArchive(raw.toStdString());
+    engine::saveCheckpoint(raw.toStdString(), ck);
     const QString name =
         sig + "-" + QString::fromStdString(sha256Prefix(raw.toStdString(), 8)) + ".th";
     QFile::rename(raw, dir + "/" + name);

@@ -5,14 +5,14 @@
 #include <QtTest>
 
 #include "core/engine/checkpoint.h"
+#include "core/engine/checkpoint_writer.h"
 #include "core/engine/error.h"
 #include "core/engine/model_loader.h"
 #include "core/engine/npy.h"
-#include "tests/common/checkpoint_writer.h"
 #include "tests/common/fixtures.h"
 
 using namespace msplit;
-using test::PickleWriter;
+using engine::PickleWriter;
 using T = engine::PyValue::Type;
 
 namespace {
@@ -34,19 +34,8 @@ void rewrite(const std::string& out,
              const std::string& klass = "") {
     engine::Checkpoint ck = engine::loadCheckpoint((test::repoDir() + kTiny).toStdString());
     if (edit) edit(ck.state);
-    PickleWriter w;
-    w.raw("}(").str("klass").global("demucs.htdemucs", "HTDemucs");
-    if (!klass.empty()) {
-        const auto dot = klass.rfind('.');
-        w.raw("0").global(klass.substr(0, dot), klass.substr(dot + 1));  // POP the real one
-    }
-    w.str("args").value(*ck.args).str("kwargs").value(*ck.kwargs);
-    w.str("state").raw("}(");
-    int key = 0;
-    for (const auto& [name, t] : ck.state)
-        w.str(name).tensor(t, std::to_string(key++));
-    w.raw("u").str("training_args").raw("N").raw("u");
-    w.writeArchive(out);
+    if (!klass.empty()) ck.klass = klass;
+    engine::saveCheckpoint(out, ck);
 }
 
 at::Tensor forward(const std::string& path) {

@@ -22,6 +22,7 @@
 #include "core/settings.h"
 #include "tests/common/file_server.h"
 #include "tests/common/fixtures.h"
+#include "tests/common/isolated_app.h"
 #include "tests/remote/remote_helpers.h"
 #include "ui/export_dialog.h"
 #include "ui/job_item_widget.h"
@@ -412,14 +413,7 @@ private Q_SLOTS:
 };
 
 int main(int argc, char** argv) {
-    QTemporaryDir home;  // settings, library and caches of this test only
-    for (const char* var : {"XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"})
-        qputenv(var, (home.path() + "/" + var).toUtf8());
-    QApplication app(argc, argv);
-    QApplication::setOrganizationName("music-split");
-    QApplication::setApplicationName("music-split-test");
-    TestMainWindow t;
-    return QTest::qExec(&t, argc, argv);
+    return msplit::test::isolatedAppMain<TestMainWindow>(argc, argv);
 }
 
 #include "test_main_window.moc"
