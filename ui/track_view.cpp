@@ -23,8 +23,8 @@ public:
     explicit OverviewStrip(WaveformView* wave, QWidget* parent) : QWidget(parent), wave_(wave) {
         setFixedHeight(36);
         connect(wave, &WaveformView::viewChanged, this, qOverload<>(&QWidget::update));
+        connect(wave, &WaveformView::peaksGrew, this, qOverload<>(&QWidget::update));
     }
-    std::shared_ptr<PeakCache> peaks;
 
 protected:
     void paintEvent(QPaintEvent*) override {
@@ -34,8 +34,9 @@ protected:
         if (n <= 0) return;
         const double fpp = double(n) / width();
         p.setPen(palette().color(QPalette::Mid));
-        if (peaks && peaks->ready())
-            for (int x = 0; x < width(); ++x) {
+        // The first lane (the mix when it is there), drawn as far as its peaks go.
+        if (const auto peaks = wave_->peaks(0))
+            for (int x = 0; x < width() && x * fpp < peaks->builtFrames(); ++x) {
                 const auto [lo, hi] = peaks->range(qint64(x * fpp), qint64((x + 1) * fpp) + 1);
                 p.drawLine(x, height() / 2 - int(hi * height() / 2), x,
                            height() / 2 - int(lo * height() / 2));
@@ -173,7 +174,6 @@ void TrackView::rebuildLanes() {
     }
     Mixer* m = player_.mixer();
     const QStringList names = player_.laneNames();
-    std::vector<std::shared_ptr<const std::vector<float>>> mono;
     for (int i = 0; i < names.size(); ++i) {
         auto* h = new QWidget(headers_);
         h->setFixedHeight(WaveformView::kLaneHeight);
@@ -212,14 +212,10 @@ void TrackView::rebuildLanes() {
         connect(pan, &QSlider::valueChanged, this, [this, i](int v) { setPan(i, v / 100.0); });
     }
     headerLayout_->addStretch(1);
-    // Mono sums for drawing (the lanes' left and right, averaged).
-    for (int i = 0; i < names.size(); ++i) {
-        auto sig = std::make_shared<std::vector<float>>(player_.laneSignal(i));
-        mono.push_back(sig);
-    }
-    wave_->setLanes(names, mono, 44100);
-    overview_->peaks = std::make_shared<PeakCache>();
-    if (!mono.empty()) overview_->peaks->build(mono.front());
+    std::vector<std::shared_ptr<const AudioBuffer>> audio;  // shared with the mixer, not copied
+    for (int i = 0; i < names.size(); ++i)
+        audio.push_back(player_.laneAudio(i));
+    wave_->setLanes(names, audio, 44100);
     refreshAudible();
     showPosition(0);
     Q_EMIT lanesReady();

@@ -34,9 +34,10 @@ QColor WaveformView::laneColour(int lane) const {
 }
 
 void WaveformView::setLanes(const QStringList& names,
-                            const std::vector<std::shared_ptr<const std::vector<float>>>& signals,
+                            const std::vector<std::shared_ptr<const AudioBuffer>>& audio,
                             int rate) {
     lanes_.clear();
+    const int generation = ++generation_;  // builds of earlier lanes stop
     rate_ = rate;
     length_ = 0;
     for (int i = 0; i < names.size(); ++i) {
@@ -45,18 +46,24 @@ void WaveformView::setLanes(const QStringList& names,
         l.colour =
             laneColour(names[i] == tr("mix") ? 0 : i + (names.value(0) == tr("mix") ? 0 : 1));
         l.peaks = std::make_shared<PeakCache>();
-        const auto& sig = signals[size_t(i)];
-        length_ = std::max<qint64>(length_, qint64(sig->size()));
+        l.peaks->setSource(audio[size_t(i)]);
+        length_ = std::max<qint64>(length_, l.peaks->frames());
         QPointer<WaveformView> self(this);
         auto peaks = l.peaks;
-        (void)QtConcurrent::run([self, peaks, sig] {
-            peaks->build(sig);
-            QMetaObject::invokeMethod(
-                self,
-                [self] {
-                    if (self) self->update();
-                },
-                Qt::QueuedConnection);
+        (void)QtConcurrent::run([self, peaks, generation] {
+            // Each published chunk is drawn at once; replaced lanes or a closed view stop it.
+            peaks->build([self, generation](double) {
+                if (!self || self->generation_ != generation) return false;
+                QMetaObject::invokeMethod(
+                    self,
+                    [self] {
+                        if (!self) return;
+                        self->update();
+                        Q_EMIT self->peaksGrew();
+                    },
+                    Qt::QueuedConnection);
+                return true;
+            });
         });
         lanes_.push_back(l);
     }

@@ -4,6 +4,8 @@
 #include <QColor>
 #include <QWidget>
 
+#include <atomic>
+
 #include <memory>
 #include <vector>
 
@@ -19,10 +21,13 @@ public:
 
     explicit WaveformView(QWidget* parent = nullptr);
 
-    // Lanes: a name, a colour and the mono signal to draw (its peaks are built off the UI thread).
+    // Lanes: a name, a colour and the audio to draw (its peaks are built off the UI thread and
+    // drawn as they come, front to back).
     void setLanes(const QStringList& names,
-                  const std::vector<std::shared_ptr<const std::vector<float>>>& signals,
-                  int sampleRate);
+                  const std::vector<std::shared_ptr<const AudioBuffer>>& audio, int sampleRate);
+    std::shared_ptr<const PeakCache> peaks(int lane) const {
+        return lane >= 0 && lane < int(lanes_.size()) ? lanes_[size_t(lane)].peaks : nullptr;
+    }
     void setAudible(int lane, bool audible);
     void setPlayhead(qint64 frame);
     void setLoop(qint64 start, qint64 end);  // end <= start: none
@@ -43,6 +48,7 @@ Q_SIGNALS:
     void seekRequested(qint64 frame);
     void loopSelected(qint64 start, qint64 end);
     void viewChanged();
+    void peaksGrew();  // more of some lane's peaks can be drawn
 
 protected:
     void paintEvent(QPaintEvent*) override;
@@ -62,6 +68,7 @@ private:
         std::shared_ptr<PeakCache> peaks;
     };
     std::vector<Lane> lanes_;
+    std::atomic<int> generation_{0};  // of setLanes; read by the peak builders
     int rate_ = 44100;
     qint64 length_ = 0;
     double first_ = 0, fpp_ = 1;

@@ -7,13 +7,13 @@ namespace msplit {
 
 Mixer::Mixer(int sampleRate, int rampFrames) : rate_(sampleRate), ramp_(std::max(1, rampFrames)) {}
 
-int Mixer::addLane(const AudioBuffer& audio) {
+int Mixer::addLane(std::shared_ptr<const AudioBuffer> audio) {
     std::lock_guard<std::mutex> lock(mutex_);
     Lane l;
-    const int64_t n = audio.frames();
-    l.left.assign(audio.channel(0), audio.channel(0) + n);
-    const float* r = audio.channels > 1 ? audio.channel(1) : audio.channel(0);
-    l.right.assign(r, r + n);
+    l.size = audio->frames();
+    l.left = audio->channel(0);
+    l.right = audio->channels > 1 ? audio->channel(1) : audio->channel(0);
+    l.audio = std::move(audio);
     lanes_.push_back(std::move(l));
     for (auto& lane : lanes_) {  // a new mix starts at its settings, not ramping into them
         for (int s = 0; s < 2; ++s) {
@@ -33,7 +33,7 @@ int64_t Mixer::length() const {
 int64_t Mixer::longestLane() const {
     int64_t n = 0;
     for (const auto& l : lanes_)
-        n = std::max<int64_t>(n, static_cast<int64_t>(l.left.size()));
+        n = std::max<int64_t>(n, l.size);
     return n;
 }
 
@@ -67,24 +67,20 @@ AudioBuffer Mixer::mixdown() const {
     out.samples.assign(static_cast<size_t>(2 * n), 0.0f);
     for (const auto& l : lanes_) {
         const double g[2] = {target(l, 0), target(l, 1)};
-        const std::vector<float>* side[2] = {&l.left, &l.right};
+        const float* side[2] = {l.left, l.right};
         for (int s = 0; s < 2; ++s) {
             if (g[s] == 0) continue;
             float* dst = out.channel(s);
-            for (size_t i = 0; i < side[s]->size(); ++i)
-                dst[i] += static_cast<float>(g[s] * (*side[s])[i]);
+            for (int64_t i = 0; i < l.size; ++i)
+                dst[i] += static_cast<float>(g[s] * side[s][i]);
         }
     }
     return out;
 }
 
-std::vector<float> Mixer::mono(int lane) const {
+std::shared_ptr<const AudioBuffer> Mixer::laneAudio(int lane) const {
     std::lock_guard<std::mutex> lock(mutex_);
-    const Lane& l = lanes_.at(static_cast<size_t>(lane));
-    std::vector<float> out(l.left.size());
-    for (size_t i = 0; i < out.size(); ++i)
-        out[i] = 0.5f * (l.left[i] + l.right[i]);
-    return out;
+    return lanes_.at(static_cast<size_t>(lane)).audio;
 }
 
 void Mixer::setGainDb(int lane, double db) {
@@ -145,7 +141,7 @@ bool Mixer::looping() const {
 int64_t Mixer::renderSpan(float* out, int64_t frames) {
     std::fill(out, out + 2 * frames, 0.0f);
     for (auto& l : lanes_) {
-        const auto size = static_cast<int64_t>(l.left.size());
+        const int64_t size = l.size;
         for (int64_t i = 0; i < frames; ++i) {
             if (l.rampLeft > 0) {
                 for (int s = 0; s < 2; ++s)
@@ -156,8 +152,8 @@ int64_t Mixer::renderSpan(float* out, int64_t frames) {
             }
             const int64_t p = pos_ + i;
             if (p >= size || (l.current[0] == 0 && l.current[1] == 0)) continue;
-            out[2 * i] += static_cast<float>(l.current[0] * l.left[static_cast<size_t>(p)]);
-            out[2 * i + 1] += static_cast<float>(l.current[1] * l.right[static_cast<size_t>(p)]);
+            out[2 * i] += static_cast<float>(l.current[0] * l.left[p]);
+            out[2 * i + 1] += static_cast<float>(l.current[1] * l.right[p]);
         }
     }
     pos_ += frames;

@@ -3,6 +3,7 @@
 // region and sample-exact seeks. Gain changes ramp over a few milliseconds so nothing clicks.
 // The audio thread calls render(); the UI thread changes settings; a mutex keeps them apart.
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <vector>
 
@@ -14,8 +15,10 @@ class Mixer {
 public:
     explicit Mixer(int sampleRate = 44100, int rampFrames = 441);
 
-    // Adds a lane (mono or stereo, at the mixer's rate); returns its index.
-    int addLane(const AudioBuffer& audio);
+    // Adds a lane (mono or stereo, at the mixer's rate), shared rather than copied (stems of a
+    // long song are gigabytes); returns its index.
+    int addLane(std::shared_ptr<const AudioBuffer> audio);
+    int addLane(const AudioBuffer& audio) { return addLane(std::make_shared<AudioBuffer>(audio)); }
     int lanes() const { return static_cast<int>(lanes_.size()); }
     int64_t length() const;  // frames of the longest lane
     int sampleRate() const { return rate_; }
@@ -24,8 +27,8 @@ public:
     // The whole song as the lanes' current settings make it (no ramps; the position is untouched),
     // for exporting the mix as heard.
     AudioBuffer mixdown() const;
-    // A lane's two channels averaged (for drawing its waveform).
-    std::vector<float> mono(int lane) const;
+    // A lane's audio (for drawing its waveform).
+    std::shared_ptr<const AudioBuffer> laneAudio(int lane) const;
 
     void setGainDb(int lane, double db);
     void setMute(int lane, bool on);
@@ -49,8 +52,11 @@ public:
 
 private:
     struct Lane {
-        std::vector<float> left, right;
-        double gain = 1;  // linear
+        std::shared_ptr<const AudioBuffer> audio;
+        const float* left = nullptr;   // channel 0
+        const float* right = nullptr;  // channel 1, or 0 again for mono
+        int64_t size = 0;              // frames
+        double gain = 1;               // linear
         double pan = 0;
         bool mute = false, solo = false;
         double current[2] = {1, 1};  // the gains in effect, ramping towards the targets

@@ -28,7 +28,7 @@ void Player::load(const JobRecord& record) {
     const int generation = ++loadGeneration_;
     QPointer<Player> self(this);
     auto* watcher = new QFutureWatcher<void>(this);
-    auto lanes = std::make_shared<QList<AudioBuffer>>();
+    auto lanes = std::make_shared<Lanes>();
     auto names = std::make_shared<QStringList>();
     auto failure = std::make_shared<QString>();
     connect(watcher, &QFutureWatcher<void>::finished, this, [=] {
@@ -49,11 +49,12 @@ void Player::load(const JobRecord& record) {
                 if (record.gain != 1.0)
                     for (float& x : b.samples)
                         x = static_cast<float>(x / record.gain);
-                lanes->append(std::move(b));
+                lanes->push_back(std::make_shared<AudioBuffer>(std::move(b)));
                 names->append(stem);
             }
             try {  // the original, when it is still there
-                lanes->prepend(decodeAudio(record.source.toStdString()));
+                lanes->insert(lanes->begin(), std::make_shared<AudioBuffer>(
+                                                  decodeAudio(record.source.toStdString())));
                 names->prepend(QObject::tr("mix"));
             } catch (const Error&) {
             }
@@ -63,14 +64,21 @@ void Player::load(const JobRecord& record) {
     }));
 }
 
-void Player::setLanes(const QStringList& names, const QList<AudioBuffer>& audio) {
+void Player::setLanes(const QStringList& names, const Lanes& audio) {
     stop();
     stopSink();
     mixer_ = std::make_unique<Mixer>(44100);
     names_ = names;
-    for (const AudioBuffer& a : audio)
+    for (const auto& a : audio)
         mixer_->addLane(a);
     Q_EMIT positionChanged(0);
+}
+
+void Player::setLanes(const QStringList& names, const QList<AudioBuffer>& audio) {
+    Lanes shared;
+    for (const AudioBuffer& a : audio)
+        shared.push_back(std::make_shared<AudioBuffer>(a));
+    setLanes(names, shared);
 }
 
 void Player::stopSink() {

@@ -27,10 +27,12 @@ public:
     // thread; `loaded` or `error` follows.
     void load(const JobRecord& record);
     // Replaces the lanes directly (tests, and callers that already hold the audio).
-    void setLanes(const QStringList& names, const QList<AudioBuffer>& audio);
+    using Lanes = std::vector<std::shared_ptr<const AudioBuffer>>;
+    void setLanes(const QStringList& names, const Lanes& audio);
+    void setLanes(const QStringList& names, const QList<AudioBuffer>& audio);  // copies
     Mixer* mixer() { return mixer_.get(); }
-    std::vector<float> laneSignal(int lane) const {
-        return mixer_ ? mixer_->mono(lane) : std::vector<float>();
+    std::shared_ptr<const AudioBuffer> laneAudio(int lane) const {
+        return mixer_ ? mixer_->laneAudio(lane) : nullptr;
     }
     const QStringList& laneNames() const { return names_; }
 

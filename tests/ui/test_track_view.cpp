@@ -18,10 +18,12 @@ namespace {
 
 constexpr int kFrames = 44100 * 4;
 
-std::shared_ptr<const std::vector<float>> silenceThenBurst() {
-    auto s = std::make_shared<std::vector<float>>(kFrames, 0.0f);
+std::shared_ptr<const AudioBuffer> silenceThenBurst() {
+    auto s = std::make_shared<AudioBuffer>();
+    s->channels = 1;
+    s->samples.assign(kFrames, 0.0f);
     for (int i = kFrames / 2; i < kFrames; ++i)
-        (*s)[size_t(i)] = (i % 2) ? 1.0f : -1.0f;
+        s->samples[size_t(i)] = (i % 2) ? 1.0f : -1.0f;
     return s;
 }
 
