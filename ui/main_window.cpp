@@ -6,6 +6,7 @@
 #include <QDirIterator>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QFutureWatcher>
 #include <QLabel>
 #include <QListWidget>
 #include <QMenu>
@@ -16,6 +17,7 @@
 #include <QStatusBar>
 #include <QThread>
 #include <QToolBar>
+#include <QtConcurrent>
 
 #include "core/audio/decoder.h"
 #include "core/engine/device.h"
@@ -238,42 +240,58 @@ void MainWindow::applySettings() {
     device_->setToolTip(tr("Where songs are separated (Settings, Device)"));
 }
 
-int MainWindow::openFiles(const QStringList& paths, const QString& sourceUrl) {
-    QStringList files, skipped;
-    for (const QString& p : paths) {
-        const QFileInfo info(p);
-        if (info.isDir()) {
-            QDirIterator it(p, QDir::Files, QDirIterator::Subdirectories);
-            while (it.hasNext())
-                files << it.next();
-        } else {
-            files << p;
-        }
-    }
-    files.sort();
+void MainWindow::openFiles(const QStringList& paths, const QString& sourceUrl) {
+    if (paths.isEmpty()) return;
     // A server has its own models; here they are downloaded first if missing.
-    if (!files.isEmpty() && !queue_.config().remote.enabled() &&
+    if (!queue_.config().remote.enabled() &&
         !ensureModelInstalled(this, model_->currentData().toString()))
-        return 0;
-    int queued = 0;
-    for (const QString& f : files) {
-        try {
-            probeAudio(f.toStdString());
+        return;
+    struct Scan {
+        QStringList songs, skipped;
+    };
+    // Folders are walked and files probed off the UI thread: a drop may hold thousands.
+    auto* watcher = new QFutureWatcher<Scan>(this);
+    connect(watcher, &QFutureWatcher<Scan>::finished, this, [this, watcher, sourceUrl] {
+        const Scan scan = watcher->result();
+        watcher->deleteLater();
+        for (const QString& f : scan.songs) {
             queue_.enqueue(f, sourceUrl);
-            ++queued;
             rememberRecent(f);
-        } catch (const Error&) {
-            skipped << QFileInfo(f).fileName();
         }
-    }
-    if (!skipped.isEmpty())
-        statusBar()->showMessage(
-            tr("Skipped %n file(s) that are not audio: %1", nullptr, int(skipped.size()))
-                .arg(skipped.mid(0, 5).join(", ")),
-            15000);
-    else if (queued)
-        statusBar()->showMessage(tr("Queued %n song(s)", nullptr, queued), 5000);
-    return queued;
+        const int queued = int(scan.songs.size());
+        if (!scan.skipped.isEmpty())
+            statusBar()->showMessage(
+                tr("Skipped %n file(s) that are not audio: %1", nullptr, int(scan.skipped.size()))
+                    .arg(scan.skipped.mid(0, 5).join(", ")),
+                15000);
+        else if (queued)
+            statusBar()->showMessage(tr("Queued %n song(s)", nullptr, queued), 5000);
+        Q_EMIT filesOpened(queued, scan.skipped);
+    });
+    statusBar()->showMessage(tr("Looking at %n item(s)...", nullptr, int(paths.size())));
+    watcher->setFuture(QtConcurrent::run([paths] {
+        QStringList files;
+        for (const QString& p : paths) {
+            if (QFileInfo(p).isDir()) {
+                QDirIterator it(p, QDir::Files, QDirIterator::Subdirectories);
+                while (it.hasNext())
+                    files << it.next();
+            } else {
+                files << p;
+            }
+        }
+        files.sort();
+        Scan scan;
+        for (const QString& f : files) {
+            try {
+                probeAudio(f.toStdString());
+                scan.songs << f;
+            } catch (const Error&) {
+                scan.skipped << QFileInfo(f).fileName();
+            }
+        }
+        return scan;
+    }));
 }
 
 void MainWindow::rememberRecent(const QString& file) {

@@ -24,9 +24,10 @@ class MainWindow : public QMainWindow {
 public:
     explicit MainWindow(QWidget* parent = nullptr);
 
-    // Queues songs: files, and folders searched recursively. Files FFmpeg cannot read are
-    // reported once in the status bar. Returns how many were queued.
-    int openFiles(const QStringList& paths, const QString& sourceUrl = {});
+    // Queues songs: files, and folders searched recursively, checked off the UI thread (a drop
+    // may hold thousands). Files FFmpeg cannot read are reported once in the status bar.
+    // filesOpened follows.
+    void openFiles(const QStringList& paths, const QString& sourceUrl = {});
     JobQueue& queue() { return queue_; }
     QListWidget* jobList() const { return list_; }
     // The library result shown for a list row, if it has one.
@@ -34,6 +35,9 @@ public:
     // Asks before quitting while jobs run; tests turn it off.
     bool confirmQuit = true;
     TrackView* trackView() const { return track_; }
+
+Q_SIGNALS:
+    void filesOpened(int queued, const QStringList& skipped);
 
 protected:
     void dragEnterEvent(QDragEnterEvent* e) override;
@@ -47,7 +51,8 @@ private:
     void selectModel(const QString& name);
     RemoteConfig remoteConfig() const;
     // The toolbar's device label: the GPU's name, or the CPU and its threads.
-    static QString deviceText(const QString& setting, int threads);  // from the settings; disabled when no server is set
+    static QString deviceText(const QString& setting,
+                              int threads);  // from the settings; disabled when no server is set
     void applySettings();
     void addRecord(const JobRecord& r, bool top);
     void onItemAdded(int id);

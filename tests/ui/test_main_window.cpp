@@ -66,6 +66,13 @@ void drop(QWidget& target, const QStringList& files) {
     QApplication::sendEvent(&target, &dropEvent);
 }
 
+// Opens files as the window does (checked off the UI thread); returns how many were queued.
+int open(ui::MainWindow& w, const QStringList& files, const QString& url = {}) {
+    QSignalSpy opened(&w, &ui::MainWindow::filesOpened);
+    w.openFiles(files, url);
+    return opened.wait(30000) ? opened.first().first().toInt() : -1;
+}
+
 QString itemText(ui::MainWindow& w, int row) {
     return static_cast<ui::JobItemWidget*>(w.jobList()->itemWidget(w.jobList()->item(row)))
         ->stateText();
@@ -110,7 +117,10 @@ private Q_SLOTS:
         QVERIFY(f.open(QIODevice::WriteOnly));
         f.write("lyrics");
         f.close();
+        QSignalSpy opened(&w, &ui::MainWindow::filesOpened);
         drop(w, {input(), notes});
+        QVERIFY(opened.wait(30000));
+        QCOMPARE(opened.first()[1].toStringList(), QStringList({"notes.txt"}));
         QCOMPARE(w.queue().ids().size(), 1);
         QVERIFY(w.statusBar()->currentMessage().contains("notes.txt"));
 
@@ -166,13 +176,46 @@ private Q_SLOTS:
         QVERIFY(screenshot(w, "main-finished") > 3);
     }
 
+    // A folder of hundreds of files is walked and probed off the UI thread.
+    void bigFolderKeepsTheWindowResponsive() {
+        ui::MainWindow w;
+        w.confirmQuit = false;
+        QTemporaryDir folder;
+        for (int i = 0; i < 400; ++i) {
+            QFile f(folder.filePath(QString("sub%1/notes-%2.txt").arg(i % 7).arg(i)));
+            QDir().mkpath(QFileInfo(f).path());
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.write("not audio, but a probe has to open it to know");
+        }
+        QVERIFY(QFile::copy(input(), folder.filePath("sub3/song.wav")));
+        QElapsedTimer clock;
+        qint64 last = 0, worst = 0;
+        QTimer tick;
+        connect(&tick, &QTimer::timeout, [&] {
+            worst = std::max(worst, clock.elapsed() - last);
+            last = clock.elapsed();
+        });
+        QSignalSpy opened(&w, &ui::MainWindow::filesOpened);
+        clock.start();
+        tick.start(5);
+        w.openFiles({folder.path()});
+        QVERIFY(opened.wait(60000));
+        tick.stop();
+        QCOMPARE(opened.first()[0].toInt(), 1);
+        QCOMPARE(opened.first()[1].toStringList().size(), 400);
+        QVERIFY(w.statusBar()->currentMessage().contains("Skipped 400 file(s)"));
+        QVERIFY2(worst < 100, qPrintable(QString("event loop stalled %1 ms").arg(worst)));
+        w.queue().cancelAll();
+        QTRY_VERIFY_WITH_TIMEOUT(!w.queue().busy(), 60000);
+    }
+
     void cancelLeavesNothing() {
         ui::MainWindow w;
         w.confirmQuit = false;
         const QString libraryRoot = w.queue().config().libraryRoot;
         const int before = int(
             QDir(libraryRoot).entryList(QDir::Dirs | QDir::NoDotAndDotDot | QDir::Hidden).size());
-        QCOMPARE(w.openFiles({input()}), 1);
+        QCOMPARE(open(w, {input()}), 1);
         const int id = w.queue().ids().last();
         QTRY_VERIFY_WITH_TIMEOUT(w.queue().item(id)->state == JobQueue::State::Running, 60000);
         w.queue().cancel(id);
@@ -338,7 +381,7 @@ private Q_SLOTS:
 
         // Queued from the dialog, the result keeps the page's address and the clean title.
         ui::MainWindow w;
-        QCOMPARE(w.openFiles(files, downloaded[0][1].toString()), 1);
+        QCOMPARE(open(w, files, downloaded[0][1].toString()), 1);
         const int id = w.queue().ids().last();
         QTRY_VERIFY_WITH_TIMEOUT(w.queue().item(id)->state == JobQueue::State::Done, 120000);
         QCOMPARE(w.queue().item(id)->result.sourceUrl, server.baseUrl() + "demucs-test.mp3");
@@ -392,7 +435,7 @@ private Q_SLOTS:
                  QString("htdemucs6_tiny_bottom (6 stems)"));
         QCOMPARE(picker->currentData().toString(), QString("htdemucs_tiny"));
 
-        QCOMPARE(w.openFiles({input()}), 1);
+        QCOMPARE(open(w, {input()}), 1);
         const int id = w.queue().ids().last();
         QTRY_VERIFY_WITH_TIMEOUT(w.queue().item(id)->state != JobQueue::State::Queued &&
                                      w.queue().item(id)->state != JobQueue::State::Running,
@@ -400,8 +443,8 @@ private Q_SLOTS:
         const JobQueue::Item* item = w.queue().item(id);
         QVERIFY2(item->state == JobQueue::State::Done, qPrintable(item->error));
         QCOMPARE(item->result.settings["server"].toString(), server.url().toString());
-        const at::Tensor ref = engine::readNpy(
-            (test::caseDir("htdemucs_tiny") + "/separate.npy").toStdString());
+        const at::Tensor ref =
+            engine::readNpy((test::caseDir("htdemucs_tiny") + "/separate.npy").toStdString());
         AudioBuffer vocals = decodeAudio(item->result.stemFile("vocals").toStdString());
         const at::Tensor got = at::from_blob(vocals.samples.data(), {2, vocals.frames()});
         QVERIFY(test::relativeError(got, ref[3]) <= 1e-4);
