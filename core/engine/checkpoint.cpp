@@ -111,8 +111,13 @@ Checkpoint loadCheckpoint(const std::string& path) {
             throw Error(path + ": unexpected entry in the model state (" + k->typeName() + " -> " +
                         v->typeName() + ")");
         at::Tensor t = v->tensor;
-        ck.state[k->text] =
-            t.is_floating_point() ? t.to(at::kFloat).contiguous().clone() : t.contiguous().clone();
+        if (t.is_floating_point()) t = t.to(at::kFloat);  // float16 files: upcast (a new tensor)
+        t = t.contiguous();
+        // A float32 tensor keeps the record it was read into (no copy: the model's 168 MB are
+        // not allocated twice, nor left as holes in the heap), unless it views a larger storage.
+        const auto bytes = static_cast<size_t>(t.numel()) * t.element_size();
+        if (t.storage().nbytes() > bytes || t.storage_offset() != 0) t = t.clone();
+        ck.state[k->text] = t;
     }
     return ck;
 }
