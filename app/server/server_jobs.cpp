@@ -201,9 +201,12 @@ bool ServerJobs::cleanup(const QString& session) {
     const QString id = job->id;
     for (auto it = running_.begin(); it != running_.end(); ++it)
         if (it->second == id) queue_.cancel(it->first);
-    for (auto* runner : findChildren<YtDlpRunner*>())
-        if (runner->running())
-            runner->cancel();  // at most a few; a cancelled one is retried by none
+    if (auto d = downloads_.find(id); d != downloads_.end()) {  // only this job's yt-dlp
+        d->second->disconnect(this);
+        d->second->cancel();
+        d->second->deleteLater();
+        downloads_.erase(d);
+    }
     jobs_.erase(id);
     QDir(folder(id)).removeRecursively();
     return true;

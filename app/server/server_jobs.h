@@ -72,7 +72,7 @@ private:
     ServerOptions options_;
     JobQueue queue_;
     std::map<QString, ServerJob> jobs_;
-    std::map<int, QString> running_;  // queue id -> job id
+    std::map<int, QString> running_;             // queue id -> job id
     std::map<QString, YtDlpRunner*> downloads_;  // job id -> its yt-dlp, while it runs
     QTimer expiry_;
 };

@@ -366,6 +366,33 @@ private Q_SLOTS:
         QVERIFY2(o.error.contains("could not separate the song"), qPrintable(o.error));
     }
 
+    // Cleaning one session up while two downloads run stops that session's yt-dlp only.
+    void cleanupStopsOnlyItsOwnDownload() {
+        QTemporaryDir jobs, media, bin;
+        shortSong(media.path(), 1);
+        FileServer web(media.path());
+        const QString slow = bin.filePath("slow-yt-dlp");  // yt-dlp after a pause
+        QFile f(slow);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("#!/bin/sh\nsleep 2\nexec yt-dlp \"$@\"\n");
+        f.close();
+        f.setPermissions(QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner);
+        ServerProcess server;
+        QVERIFY(server.start(jobs.path(), {"--yt-dlp", slow}));
+        const QByteArray body = QJsonDocument(QJsonObject{{"url", web.baseUrl() + "song-1s.wav"},
+                                                          {"model_name", "htdemucs_tiny"}})
+                                    .toJson();
+        const QJsonObject a =
+            http("POST", server.url("/separate/youtube"), body, "application/json").json();
+        const QJsonObject b =
+            http("POST", server.url("/separate/youtube"), body, "application/json").json();
+        QCOMPARE(http("DELETE", server.url("/cleanup/" + a["session_id"].toString())).status, 200);
+        QCOMPARE(waitForJob(server, b["job_id"].toString())["status"].toString(), QString("done"));
+        QCOMPARE(http("GET", server.url("/status/" + a["job_id"].toString())).status, 404);
+        QCOMPARE(QDir(jobs.path()).entryList(QDir::Dirs | QDir::NoDotAndDotDot),
+                 QStringList({b["job_id"].toString()}));
+    }
+
     // The app's queue in remote mode (what the window uses when a server is set).
     void jobQueueSeparatesRemotely() {
         QTemporaryDir jobs, tmp, library;
