@@ -243,14 +243,12 @@ QHttpServerResponse ApiServer::status(const QString& id) const {
     const ServerJob* job = jobs_.job(id);
     if (!job) return fault(Status::NotFound, tr("no job %1").arg(id));
     QJsonObject o = job->toJson();
-    o.remove("input");
-    o.remove("stems");
-    o.remove("source_url");
-    o.remove("stem_order");
-    o["stems"] = QJsonArray::fromStringList(job->stemOrder);  // the result's order, kept
+    for (const char* internal : {"input", "source_url", "result_folder"})
+        o.remove(internal);
+    // "stems" keeps the model's order, which the "result" object loses.
     QJsonObject result;
-    for (auto it = job->stems.begin(); it != job->stems.end(); ++it)
-        result[it.key()] = "/download/" + job->session + "/" + it.key();
+    for (const QString& stem : job->stems)
+        result[stem] = "/download/" + job->session + "/" + stem;
     o["result"] = result;
     o["progress"] = job->progress;
     return reply(o);
@@ -261,7 +259,7 @@ QHttpServerResponse ApiServer::download(const QString& session, const QString& s
     if (!job) return fault(Status::NotFound, tr("no session %1").arg(session));
     if (!job->stems.contains(stem))
         return fault(Status::NotFound, tr("no stem '%1' in session %2").arg(stem, session));
-    QFile f(job->stems[stem]);
+    QFile f(job->stemFile(stem));
     if (!f.open(QIODevice::ReadOnly))
         return fault(Status::NotFound, tr("the file of stem '%1' is gone").arg(stem));
     QHttpServerResponse r("audio/flac", f.readAll());

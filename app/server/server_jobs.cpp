@@ -28,9 +28,6 @@ QJsonValue timeJson(const QDateTime& t) {
 }  // namespace
 
 QJsonObject ServerJob::toJson() const {
-    QJsonObject stemFiles;
-    for (auto it = stems.begin(); it != stems.end(); ++it)
-        stemFiles[it.key()] = it.value();
     return {{"job_id", id},
             {"session_id", session},
             {"model", model},
@@ -40,9 +37,9 @@ QJsonObject ServerJob::toJson() const {
             {"finished_at", timeJson(finished)},
             {"error", error.isEmpty() ? QJsonValue() : QJsonValue(error)},
             {"input", input},
-            {"stem_order", QJsonArray::fromStringList(stemOrder)},
             {"source_url", sourceUrl},
-            {"stems", stemFiles}};
+            {"stems", QJsonArray::fromStringList(stems)},
+            {"result_folder", resultFolder}};
 }
 
 ServerJob ServerJob::fromJson(const QJsonObject& o) {
@@ -57,11 +54,9 @@ ServerJob ServerJob::fromJson(const QJsonObject& o) {
     j.error = o["error"].toString();
     j.input = o["input"].toString();
     j.sourceUrl = o["source_url"].toString();
-    for (const QJsonValue& v : o["stem_order"].toArray())
-        j.stemOrder << v.toString();
-    const QJsonObject stems = o["stems"].toObject();
-    for (auto it = stems.begin(); it != stems.end(); ++it)
-        j.stems[it.key()] = it.value().toString();
+    for (const QJsonValue& v : o["stems"].toArray())
+        j.stems << v.toString();
+    j.resultFolder = o["result_folder"].toString();
     return j;
 }
 
@@ -261,9 +256,8 @@ void ServerJobs::onQueueFinished(int queueId) {
     job.progress = 1;
     if (!job.started.isValid()) job.started = job.submitted;
     job.finished = QDateTime::currentDateTimeUtc();
-    for (const QString& stem : item.result.stems)
-        job.stems[stem] = item.result.stemFile(stem);
-    job.stemOrder = item.result.stems;
+    job.stems = item.result.stems;
+    job.resultFolder = item.result.folder;
     QFile::remove(job.input);  // the upload is not needed any more
     save(job);
     Q_EMIT separationEnded("done", item.result.separationSeconds);

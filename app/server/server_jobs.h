@@ -4,7 +4,6 @@
 // restarted server still serves finished jobs and reports interrupted ones as errors.
 #include <QDateTime>
 #include <QJsonObject>
-#include <QMap>
 #include <QObject>
 #include <QString>
 #include <QTimer>
@@ -28,8 +27,10 @@ struct ServerJob {
     QString input;      // the song, in the job's folder
     QString sourceUrl;  // for /separate/youtube
     double progress = 0;
-    QMap<QString, QString> stems;  // stem -> FLAC file
-    QStringList stemOrder;         // the model's order (drums, bass, ...)
+    QStringList stems;     // in the model's order (drums, bass, ...)
+    QString resultFolder;  // holds STEM.flac
+
+    QString stemFile(const QString& stem) const { return resultFolder + "/" + stem + ".flac"; }
 
     bool active() const { return status == "pending" || status == "running"; }
     QJsonObject toJson() const;  // job.json
