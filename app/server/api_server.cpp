@@ -30,11 +30,15 @@ QHttpServerResponse fault(Status status, const QString& detail) {
     return reply({{"detail", detail}}, status);
 }
 
-QJsonArray toArray(const std::vector<std::string>& v) {
-    QJsonArray a;
+QStringList toList(const std::vector<std::string>& v) {
+    QStringList out;
     for (const auto& s : v)
-        a.append(QString::fromStdString(s));
-    return a;
+        out << QString::fromStdString(s);
+    return out;
+}
+
+QJsonArray toArray(const std::vector<std::string>& v) {
+    return QJsonArray::fromStringList(toList(v));
 }
 
 // The upload's extension, kept so FFmpeg can use it as a hint; nothing else of the name is used.
@@ -47,7 +51,7 @@ QString inputName(const QString& uploadName) {
 }  // namespace
 
 ApiServer::ApiServer(const ServerOptions& options, QObject* parent)
-    : QObject(parent), options_(options), jobs_(options) {
+    : QObject(parent), options_(options), catalog_(loadCatalog()), jobs_(options) {
     jobs_.load();
     connect(&jobs_, &ServerJobs::separationEnded, this,
             [this](const QString& outcome, double seconds) {
@@ -127,21 +131,22 @@ std::vector<std::string> ApiServer::modelNames() const {
     }
 }
 
-std::vector<std::string> ApiServer::stemsOf(const std::string& name) const {
-    auto it = stems_.find(name);
-    if (it != stems_.end()) return it->second;
-    std::vector<std::string> stems;
-    const Catalog catalog = loadCatalog();
-    if (const CatalogModel* m = catalog.find(name)) {
-        stems = m->stems;
+QJsonObject ApiServer::modelInfo(const std::string& name) const {
+    auto it = info_.find(name);
+    if (it != info_.end()) return it->second;
+    QJsonArray stems;
+    QString description;
+    if (const CatalogModel* m = catalog_.find(name)) {
+        stems = toArray(m->stems);
+        description = QString::fromStdString(m->description);
     } else {  // a model of the repository only: its checkpoint says
         SeparationSettings s;
         s.repo = options_.repo.toStdString();
         s.model = name;
         s.device = "cpu";
-        stems = loadSeparationModel(s).bag->sources();
+        stems = toArray(loadSeparationModel(s).bag->sources());
     }
-    return stems_[name] = stems;
+    return info_[name] = QJsonObject{{"names", stems}, {"description", description}};
 }
 
 std::optional<QHttpServerResponse> ApiServer::refuse(const QString& model) const {
@@ -149,13 +154,9 @@ std::optional<QHttpServerResponse> ApiServer::refuse(const QString& model) const
     if (names.empty())
         return fault(Status::ServiceUnavailable, tr("no models are installed on this server"));
     if (std::find(names.begin(), names.end(), model.toStdString()) == names.end())
-        return fault(Status::BadRequest, tr("unknown model '%1'; this server has: %2")
-                                             .arg(model, QString::fromStdString([&] {
-                                                      std::string all;
-                                                      for (const auto& n : names)
-                                                          all += (all.empty() ? "" : ", ") + n;
-                                                      return all;
-                                                  }())));
+        return fault(
+            Status::BadRequest,
+            tr("unknown model '%1'; this server has: %2").arg(model, toList(names).join(", ")));
     return std::nullopt;
 }
 
@@ -269,14 +270,9 @@ QHttpServerResponse ApiServer::download(const QString& session, const QString& s
 
 QHttpServerResponse ApiServer::models() const {
     const auto names = modelNames();
-    const Catalog catalog = loadCatalog();
     QJsonObject details;
-    for (const auto& n : names) {
-        const CatalogModel* m = catalog.find(n);
-        details[QString::fromStdString(n)] =
-            QJsonObject{{"names", toArray(stemsOf(n))},
-                        {"description", m ? QString::fromStdString(m->description) : QString()}};
-    }
+    for (const auto& n : names)
+        details[QString::fromStdString(n)] = modelInfo(n);
     return reply({{"models", toArray(names)},
                   {"total", static_cast<int>(names.size())},
                   {"details", details}});
@@ -286,11 +282,9 @@ QHttpServerResponse ApiServer::model(const QString& name) const {
     const auto names = modelNames();
     if (std::find(names.begin(), names.end(), name.toStdString()) == names.end())
         return fault(Status::NotFound, tr("no model '%1'").arg(name));
-    const Catalog catalog = loadCatalog();
-    const CatalogModel* m = catalog.find(name.toStdString());
-    return reply({{"name", name},
-                  {"names", toArray(stemsOf(name.toStdString()))},
-                  {"description", m ? QString::fromStdString(m->description) : QString()}});
+    QJsonObject o = modelInfo(name.toStdString());
+    o["name"] = name;
+    return reply(o);
 }
 
 QHttpServerResponse ApiServer::health() const {

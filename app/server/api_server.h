@@ -4,6 +4,7 @@
 // 404, 413, 429, 503); errors carry {"detail": "..."} like the FastAPI service does.
 #include <QHttpServer>
 #include <QHttpServerResponse>
+#include <QJsonObject>
 #include <QObject>
 
 #include <functional>
@@ -15,6 +16,7 @@
 #include "app/server/metrics.h"
 #include "app/server/server_jobs.h"
 #include "app/server/server_options.h"
+#include "core/models/catalog.h"
 
 namespace msplit::server {
 
@@ -43,13 +45,15 @@ private:
     std::optional<QHttpServerResponse> tooBusy() const;  // 429 at --max-pending
     QHttpServerResponse accepted(const ServerJob& job) const;
     std::vector<std::string> modelNames() const;
-    std::vector<std::string> stemsOf(const std::string& model) const;
+    // {"names": stems, "description"}: from the catalog, else from the model's checkpoint.
+    QJsonObject modelInfo(const std::string& model) const;
 
     ServerOptions options_;
+    Catalog catalog_;  // the built-in one, for stems and descriptions
     QHttpServer http_;
     ServerJobs jobs_;
     Metrics metrics_;
-    mutable std::map<std::string, std::vector<std::string>> stems_;  // model -> stems, cached
+    mutable std::map<std::string, QJsonObject> info_;  // model -> modelInfo, cached
 };
 
 }  // namespace msplit::server
