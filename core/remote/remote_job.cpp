@@ -167,6 +167,12 @@ void RemoteJob::submit() {
     connect(track(reply), &QNetworkReply::finished, this, &RemoteJob::onSubmitted);
 }
 
+void RemoteJob::after(int ms, void (RemoteJob::*step)()) {
+    timer_.disconnect(this);
+    connect(&timer_, &QTimer::timeout, this, step);
+    timer_.start(ms);
+}
+
 void RemoteJob::onSubmitted() {
     QNetworkReply* reply = reply_;
     if (!reply) return;
@@ -177,9 +183,7 @@ void RemoteJob::onSubmitted() {
         const int wait = std::min(retryAfterSeconds(reply->rawHeader("Retry-After"), 5),
                                   config_.maxRetryAfterSeconds);
         Q_EMIT progress(0, tr("Server busy; retrying in %1 s").arg(wait));
-        timer_.disconnect(this);
-        connect(&timer_, &QTimer::timeout, this, &RemoteJob::submit);
-        timer_.start(wait * 1000);
+        after(wait * 1000, &RemoteJob::submit);
         return;
     }
     if (const QString e = replyError(reply, tr("sending the song")); !e.isEmpty()) return end(e);
@@ -246,9 +250,7 @@ void RemoteJob::onStatus() {
                                                              ? tr("Queued on the server")
                                                              : tr("Separating on the server"));
     }
-    timer_.disconnect(this);
-    connect(&timer_, &QTimer::timeout, this, &RemoteJob::poll);
-    timer_.start(pollInterval_);
+    after(pollInterval_, &RemoteJob::poll);
     pollInterval_ = std::min(config_.pollMaxMs, pollInterval_ * 3 / 2);
 }
 

@@ -53,6 +53,7 @@ Q_SIGNALS:
 private:
     QNetworkRequest request(const QString& path) const { return remoteRequest(config_, path); }
     void submit();
+    void after(int ms, void (RemoteJob::*step)());  // one pending step; end() stops it
     void onSubmitted();
     void poll();
     void onStatus();
