@@ -20,6 +20,15 @@ AudioBuffer constant(float left, float right, int64_t frames) {
     return b;
 }
 
+// A mono lane whose sample i is i: where a frame came from shows in its value.
+AudioBuffer monoRamp(int frames) {
+    AudioBuffer b;
+    b.channels = 1;
+    for (int i = 0; i < frames; ++i)
+        b.samples.push_back(float(i));
+    return b;
+}
+
 AudioBuffer noise(int64_t frames, unsigned seed) {
     std::mt19937 rng(seed);
     std::uniform_real_distribution<float> d(-1, 1);
@@ -116,12 +125,8 @@ private Q_SLOTS:
     }
 
     void seekIsExact() {
-        AudioBuffer ramp;
-        ramp.channels = 1;
-        for (int i = 0; i < 50000; ++i)
-            ramp.samples.push_back(float(i));
         Mixer m;
-        m.addLane(ramp);
+        m.addLane(monoRamp(50000));
         m.seek(12345);
         QCOMPARE(m.position(), int64_t(12345));
         std::vector<float> out(2 * 10);
@@ -136,12 +141,8 @@ private Q_SLOTS:
     }
 
     void loopWrapsWithoutAGap() {
-        AudioBuffer ramp;
-        ramp.channels = 1;
-        for (int i = 0; i < 5000; ++i)
-            ramp.samples.push_back(float(i));
         Mixer m;
-        m.addLane(ramp);
+        m.addLane(monoRamp(5000));
         m.setLoop(1000, 1100);
         m.seek(1050);
         const std::vector<float> out = renderAll(m, 250, 37);
