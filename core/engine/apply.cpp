@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 
+#include "core/engine/allocator.h"
 #include "core/engine/error.h"
 
 namespace msplit::engine {
@@ -258,6 +259,9 @@ at::Tensor applyBag(const Bag& bag, const at::Tensor& mix, const ApplyOptions& o
             "(maximum " +
             std::to_string(bag.maxAllowedSegment()) + " s)");
     at::NoGradGuard noGrad;
+    struct ReleaseCache {  // also when cancelled or failed
+        ~ReleaseCache() { releaseCachedBlocks(); }
+    } releaseCache;
     return Runner(options, progress, cancel).run(bag, mix.to(at::kFloat));
 }
 

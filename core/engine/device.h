@@ -18,7 +18,8 @@ bool cudaAvailable();
 bool meansGpu(const std::string& name);
 
 // Sets LibTorch's intra-op threads; n <= 0 means all cores (Debian's LibTorch starts with one).
-// Also tunes glibc's allocator for the engine's large, short-lived buffers (tuneAllocator).
+// Also installs the engine's allocator for large tensors (allocator.h) and tunes glibc's for the
+// small ones (tuneAllocator).
 void setThreads(int n);
 void tuneAllocator();
 

@@ -18,12 +18,20 @@ at::Tensor convTransposeByMatmul(const at::Tensor& x, const at::Tensor& weight,
     const bool twoD = x.dim() == 4;
     const int64_t B = x.size(0), cin = x.size(1), F = x.size(2), T = twoD ? x.size(3) : 1;
     const int64_t cout = weight.size(1), K = weight.size(2), r = K / stride;
-    // (B, cout * K, F * T): every input frame's contribution to K output frames
-    at::Tensor cols = at::matmul(weight.reshape({cin, cout * K}).t(), x.reshape({B, cin, F * T}));
-    cols = cols.view({B, cout, r, stride, F, T});
+    const at::Tensor in = x.reshape({B, cin, F * T});
     at::Tensor out = at::zeros({B, cout, F - 1 + r, stride, T}, x.options());
-    for (int64_t j = 0; j < r; ++j)
-        out.slice(2, j, j + F).add_(cols.select(2, j).permute({0, 1, 3, 2, 4}));
+    // One kernel slice of `stride` taps at a time: every input frame's contribution to `stride`
+    // output frames, shifted by j frames. Slice by slice, and with mm per batch item (matmul
+    // would copy its result once more), the intermediate stays a fraction of the output.
+    at::Tensor cols = at::empty({B, cout * stride, F * T}, x.options());
+    for (int64_t j = 0; j < r; ++j) {
+        const at::Tensor w = weight.slice(2, j * stride, (j + 1) * stride).reshape({cin, -1}).t();
+        for (int64_t b = 0; b < B; ++b) {
+            at::Tensor dst = cols[b];
+            at::mm_out(dst, w, in[b]);
+        }
+        out.slice(2, j, j + F).add_(cols.view({B, cout, stride, F, T}).permute({0, 1, 3, 2, 4}));
+    }
     out = out.view({B, cout, (F - 1 + r) * stride, T}).add_(bias.view({1, cout, 1, 1}));
     return twoD ? out : out.squeeze(-1);
 }

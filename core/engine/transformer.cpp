@@ -141,15 +141,24 @@ at::Tensor CrossTransformer::attention(const Attention& a, const at::Tensor& q,
     at::Tensor kt = kp.view({B, Tk, H, D}).permute({0, 2, 3, 1}).contiguous();  // (B, H, D, Tk)
     vp = vp.view({B, Tk, H, D}).transpose(1, 2).contiguous();                   // (B, H, Tk, D)
     // Query rows in blocks, so the full (H, Tq, Tk) score matrix, hundreds of MB for a 7.8 s
-    // segment (more with batched segments), is never allocated at once.
+    // segment (more with batched segments), is never allocated at once; the blocks share one
+    // score buffer, and the softmax runs in it, so a layer allocates it once, not twice a block.
     const int64_t rows =
-        std::max<int64_t>(16, kScoreBlockElements / std::max<int64_t>(1, B * H * Tk));
+        std::min(Tq, std::max<int64_t>(16, kScoreBlockElements / std::max<int64_t>(1, B * H * Tk)));
+    at::Tensor scoreBuffer = at::empty({B * H * rows * Tk}, q.options());
+    at::Tensor contextBuffer = at::empty({B * H * rows * D}, q.options());
+    const at::Tensor q3 = qp.view({B * H, Tq, D});
+    const at::Tensor k3 = kt.view({B * H, D, Tk});
+    const at::Tensor v3 = vp.view({B * H, Tk, D});
     at::Tensor out = at::empty({B, Tq, H, D}, q.options());
     for (int64_t start = 0; start < Tq; start += rows) {
-        const int64_t end = std::min(Tq, start + rows);
-        at::Tensor scores = at::matmul(qp.slice(2, start, end), kt);
-        at::Tensor weights = at::softmax(scores, -1);
-        out.slice(1, start, end).copy_(at::matmul(weights, vp).transpose(1, 2));
+        const int64_t n = std::min(Tq, start + rows) - start;
+        at::Tensor scores = scoreBuffer.narrow(0, 0, B * H * n * Tk).view({B * H, n, Tk});
+        at::bmm_out(scores, q3.narrow(1, start, n), k3);
+        at::_softmax_out(scores, scores, -1, false);
+        at::Tensor context = contextBuffer.narrow(0, 0, B * H * n * D).view({B * H, n, D});
+        at::bmm_out(context, scores, v3);
+        out.slice(1, start, start + n).copy_(context.view({B, H, n, D}).transpose(1, 2));
     }
     return at::linear(out.view({B, Tq, C}), a.outWeight, a.outBias);
 }
