@@ -50,8 +50,8 @@ void* mapAligned(std::size_t n) {
 
 // The live mappings, and a cache of freed ones: a forward frees a block and soon asks for one of
 // the same size (the next frequency row, layer or segment); reusing it saves zeroing fresh pages.
-// Before mapping anything new, cached blocks of at least that size are unmapped (oldest first),
-// so the process never holds more than its peak of live tensors plus one rounding.
+// Before mapping anything new, cached blocks are unmapped (oldest first) until live + cached +
+// new fits in the most bytes ever live at once: the cache never raises the peak.
 class Mappings {
 public:
     void* take(std::size_t n) {
@@ -76,10 +76,12 @@ public:
                     length = size;
             } else if (!free_.empty()) {
                 // The largest cached block grows into the new one (its pages are moved, not
-                // copied), and older blocks make room for the rest.
+                // copied), and the oldest others are unmapped until the process holds no more
+                // than the most ever live at once.
                 grow = takeLargest();
-                for (std::size_t freed = grow.second; freed < length && !free_.empty();)
-                    freed += unmap.emplace_back(evictOldest()).second;
+                highWater_ = std::max(highWater_, mapped_ + length);
+                while (!free_.empty() && mapped_ + cached_ + length > highWater_)
+                    unmap.push_back(evictOldest());
             }
         }
         for (const auto& [q, size] : unmap)
@@ -168,6 +170,7 @@ private:
     std::multimap<std::size_t, std::list<Block>::iterator> bySize_;
     std::size_t cached_ = 0, mapped_ = 0, peak_ = 0;
     std::size_t cacheLimit_ = 0;
+    std::size_t highWater_ = 0;  // the most bytes ever live at once
 };
 
 Mappings& mappings() {

@@ -6,8 +6,8 @@ namespace msplit::engine {
 
 // Installs the allocator once per process (later calls do nothing). Tensors of at least
 // kLargeTensorBytes get their own mmap on transparent huge pages; freed ones are kept for reuse
-// by a request of about the same size, and unmapped before anything new is mapped, so the
-// process holds no more than its peak of live tensors. Smaller tensors still come from
+// by the next request they fit, and unmapped before anything new is mapped, so the process
+// holds no more than its peak of live tensors. Smaller tensors still come from
 // LibTorch's default allocator.
 //
 // Why: a forward of htdemucs allocates and frees about 8 GB in blocks of 1-100 MB whose sizes
