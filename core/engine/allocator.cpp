@@ -22,10 +22,10 @@ namespace msplit::engine {
 
 namespace {
 
+#ifdef __linux__
 // The default allocator's deleter, for blocks that are not ours.
 c10::DeleterFnPtr fallbackDelete = nullptr;
 
-#ifdef __linux__
 constexpr std::size_t kHugePage = std::size_t{2} << 20;
 constexpr std::size_t kPage = 4096;
 // Between separations the cache is trimmed; this bounds it within one (a forward's live peak is
@@ -79,13 +79,12 @@ public:
                 // copied), and the oldest others are unmapped until the process holds no more
                 // than the most ever live at once.
                 grow = takeLargest();
-                highWater_ = std::max(highWater_, mapped_ + length);
-                while (!free_.empty() && mapped_ + cached_ + length > highWater_)
+                const std::size_t bound = std::max(peak_, mapped_ + length);
+                while (!free_.empty() && mapped_ + cached_ + length > bound)
                     unmap.push_back(evictOldest());
             }
         }
-        for (const auto& [q, size] : unmap)
-            munmap(q, size);
+        unmapAll(unmap);
         if (!p) {
             p = mapAligned(length);
             if (grow.first && (!p || mremap(grow.first, grow.second, grow.second,
@@ -96,7 +95,7 @@ public:
         std::lock_guard<std::mutex> guard(lock_);
         live_.emplace(p, length);
         mapped_ += length;
-        peak_ = std::max(peak_, mapped_ + cached_);
+        peak_ = std::max(peak_, mapped_);
         return p;
     }
 
@@ -113,11 +112,10 @@ public:
             free_.emplace_back(p, length);
             bySize_.emplace(length, std::prev(free_.end()));
             cached_ += length;
-            while (cached_ > cacheLimit_)
+            while (cached_ > kCacheLimit)
                 unmap.push_back(evictOldest());
         }
-        for (const auto& [q, length] : unmap)
-            munmap(q, length);
+        unmapAll(unmap);
         return true;
     }
 
@@ -129,18 +127,22 @@ public:
             while (!free_.empty())
                 unmap.push_back(evictOldest());
         }
-        for (const auto& [q, length] : unmap)
-            munmap(q, length);
+        unmapAll(unmap);
     }
 
     LargeBlockStats stats() {
         std::lock_guard<std::mutex> guard(lock_);
         return {mapped_, cached_, peak_};
     }
-    void setCacheLimit(std::size_t bytes) { cacheLimit_ = bytes; }
 
 private:
     using Block = std::pair<void*, std::size_t>;
+
+    // Outside the lock: unmapping can take a while (TLB shootdowns on every core).
+    static void unmapAll(const std::vector<Block>& blocks) {
+        for (const auto& [p, length] : blocks)
+            munmap(p, length);
+    }
 
     Block takeLargest() {
         const auto it = std::prev(bySize_.end());
@@ -168,9 +170,9 @@ private:
     std::unordered_map<void*, std::size_t> live_;
     std::list<Block> free_;  // oldest first
     std::multimap<std::size_t, std::list<Block>::iterator> bySize_;
-    std::size_t cached_ = 0, mapped_ = 0, peak_ = 0;
-    std::size_t cacheLimit_ = 0;
-    std::size_t highWater_ = 0;  // the most bytes ever live at once
+    // Bytes in tensors, bytes cached, and the most ever in tensors at once: by the eviction
+    // rule, also the most ever held.
+    std::size_t mapped_ = 0, cached_ = 0, peak_ = 0;
 };
 
 Mappings& mappings() {
@@ -217,7 +219,6 @@ void installLargeBlockAllocator() {
         c10::Allocator* fallback = c10::GetCPUAllocator();
         fallbackDelete = fallback->raw_deleter();
         if (!fallbackDelete) return false;  // not LibTorch's plain allocator: leave it alone
-        mappings().setCacheLimit(kCacheLimit);
         static LargeBlockAllocator allocator(fallback);
         c10::SetCPUAllocator(&allocator, /*priority=*/1);
         return true;

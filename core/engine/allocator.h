@@ -21,7 +21,8 @@ inline constexpr std::size_t kLargeTensorBytes = std::size_t{1} << 20;
 // Unmaps the freed blocks kept for reuse (separate() does it when it ends).
 void releaseCachedBlocks();
 
-// Bytes of large blocks: in tensors now, kept for reuse now, and the most held (both) so far.
+// Bytes of large blocks: in tensors now, kept for reuse now, and the most ever in tensors at
+// once (the cache never holds more than that, so it is also the most ever held).
 struct LargeBlockStats {
     std::size_t live = 0, cached = 0, peak = 0;
 };

@@ -3,8 +3,11 @@
 #include <ATen/ATen.h>
 #include <c10/core/CPUAllocator.h>
 
+#include <atomic>
+#include <cstring>
 #include <random>
 #include <thread>
+#include <vector>
 
 #include "core/engine/allocator.h"
 #include "core/engine/device.h"
