@@ -3,6 +3,8 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <new>
+#include <string>
 
 #include "core/engine/allocator.h"
 #include "core/engine/error.h"
@@ -241,6 +243,26 @@ private:
     Clock::time_point start_;
 };
 
+// Exhausted memory arrives as std::bad_alloc (large tensors, allocator.h) or as LibTorch's own
+// c10::Error (small tensors, CUDA); either becomes the engine's Error, saying what helps.
+template <typename F>
+at::Tensor reportingMemory(F&& f) {
+    const char* message =
+        "not enough memory to separate this (shorter segments, one segment per batch or fewer "
+        "jobs at once need less)";
+    try {
+        return f();
+    } catch (const std::bad_alloc&) {
+        throw Error(message);
+    } catch (const c10::Error& e) {
+        const std::string what = e.what_without_backtrace();
+        if (what.find("can't allocate memory") != std::string::npos ||
+            what.find("out of memory") != std::string::npos)
+            throw Error(message);
+        throw;
+    }
+}
+
 }  // namespace
 
 at::Tensor applyBag(const Bag& bag, const at::Tensor& mix, const ApplyOptions& options,
@@ -262,18 +284,21 @@ at::Tensor applyBag(const Bag& bag, const at::Tensor& mix, const ApplyOptions& o
     struct ReleaseCache {  // also when cancelled or failed
         ~ReleaseCache() { releaseCachedBlocks(); }
     } releaseCache;
-    return Runner(options, progress, cancel).run(bag, mix.to(at::kFloat));
+    return reportingMemory(
+        [&] { return Runner(options, progress, cancel).run(bag, mix.to(at::kFloat)); });
 }
 
 at::Tensor separate(const Bag& bag, const at::Tensor& mix, const ApplyOptions& options,
                     const ProgressCallback& progress, const CancelToken* cancel) {
     if (mix.dim() != 2) throw Error("the mix must have shape (channels, samples)");
-    at::Tensor ref = mix.mean(0);
-    const at::Tensor mean = ref.mean();
-    const at::Tensor scale = ref.std() + 1e-8;
-    at::Tensor wav = (mix - mean) / scale;
-    at::Tensor out = applyBag(bag, wav.unsqueeze(0), options, progress, cancel).squeeze(0);
-    return out * scale + mean;
+    return reportingMemory([&] {
+        at::Tensor ref = mix.mean(0);
+        const at::Tensor mean = ref.mean();
+        const at::Tensor scale = ref.std() + 1e-8;
+        at::Tensor wav = (mix - mean) / scale;
+        at::Tensor out = applyBag(bag, wav.unsqueeze(0), options, progress, cancel).squeeze(0);
+        return out * scale + mean;
+    });
 }
 
 }  // namespace msplit::engine

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cstring>
+#include <new>
 #include <random>
 #include <thread>
 #include <vector>
@@ -87,6 +88,13 @@ private slots:
         big.fill_(1.0f);
         QCOMPARE(big.sum().item<double>(), 10.0 * kMiB);
         QVERIFY(after.peak <= before.live + 48 * kMiB + before.cached);
+    }
+
+    void anImpossibleSizeIsBadAllocAndChangesNothing() {
+        const auto before = engine::largeBlockStats();
+        QVERIFY_THROWS_EXCEPTION(std::bad_alloc, block(int64_t(1) << 28));  // 256 TiB
+        QCOMPARE(engine::largeBlockStats().live, before.live);
+        QCOMPARE(block(4).numel(), int64_t(kMiB));
     }
 
     // oneDNN allocates through raw_allocate/raw_deallocate; the first version of the allocator

@@ -134,6 +134,19 @@ private Q_SLOTS:
         QCOMPARE(forwards, 1);
     }
 
+    // A mix whose buffers cannot exist: 2^46 samples (a zero-stride view of two), so the first
+    // buffer of its length is 256 TiB, beyond any address space. The separation must end with the
+    // engine's Error, not std::bad_alloc or LibTorch's own exception.
+    void exhaustedMemoryIsAClearError() {
+        engine::Bag bag({tiny()});
+        const at::Tensor huge = at::zeros({2, 1}).expand({2, int64_t(1) << 46});
+        QVERIFY(throwsEngineError([&] { engine::separate(bag, huge, {}); }, "not enough memory"));
+        at::Tensor mix = tinyMix();  // and the next separation works
+        engine::ApplyOptions opt;
+        opt.shifts = 0;
+        QCOMPARE(engine::separate(bag, mix, opt).size(-1), mix.size(-1));
+    }
+
     void shorterSegmentIsAllowedLongerRefused() {
         engine::Bag bag({tiny()});
         at::Tensor mix = tinyMix();
