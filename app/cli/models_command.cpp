@@ -204,7 +204,7 @@ int runModels(const QStringList& args) {
         }
         throw Error(ErrorKind::InvalidInput, action.toStdString(),
                     "unknown action (see models --help)");
-    } catch (const Error& e) {
+    } catch (const std::exception& e) {
         std::fprintf(stderr, "music-split-cli: %s\n", e.what());
         return 1;
     }

@@ -231,7 +231,7 @@ int runSeparate(const QStringList& args) {
         o = parse(args);
         engine::setThreads(o.threads);
         if (!o.remote.enabled()) model = loadSeparationModel(o.settings);
-    } catch (const Error& e) {
+    } catch (const std::exception& e) {  // the app's Error, or LibTorch's while loading
         std::fprintf(stderr, "music-split-cli: %s\n", e.what());
         return 1;
     }
@@ -260,7 +260,7 @@ int runSeparate(const QStringList& args) {
                 continue;
             }
             separateOne(model, o, input);
-        } catch (const Error& e) {
+        } catch (const std::exception& e) {
             std::fprintf(stderr, "music-split-cli: %s\n", e.what());
             ++failures;
         }

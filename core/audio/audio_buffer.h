@@ -1,5 +1,7 @@
 #pragma once
 // Decoded audio as the engine wants it: float32, planar (channel-major), channels × frames.
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -22,6 +24,10 @@ struct AudioBuffer {
         return samples.data() + static_cast<size_t>(c) * static_cast<size_t>(frames());
     }
     double seconds() const { return sampleRate ? static_cast<double>(frames()) / sampleRate : 0.0; }
+    bool allFinite() const {
+        return std::all_of(samples.begin(), samples.end(),
+                           [](float x) { return std::isfinite(x); });
+    }
 };
 
 struct AudioInfo {

@@ -203,6 +203,11 @@ AudioBuffer decodeAudio(const std::string& path, int sampleRate, int channels, A
         out.samples.insert(out.samples.end(), p.begin(),
                            p.begin() + static_cast<std::ptrdiff_t>(frames));
     }
+    // A float file can hold NaN or infinity; nothing downstream (separation, playback, waveform)
+    // can use them, so the file is refused here, naming it, rather than at the first stem written.
+    if (!out.allFinite())
+        throw Error(ErrorKind::InvalidInput, path,
+                    "the audio contains invalid (NaN or infinite) samples");
     if (infoOut) {
         *infoOut = in.info;
         infoOut->durationSeconds = out.seconds();  // what was decoded, not the header's estimate

@@ -100,10 +100,9 @@ void encodeAudio(const std::string& path, const AudioBuffer& input, const Encode
                  const std::function<bool(double)>& progress) {
     if (input.channels <= 0 || input.sampleRate <= 0 || input.frames() <= 0)
         throw Error(ErrorKind::NoAudio, path, "nothing to write: the audio is empty");
-    for (float x : input.samples)
-        if (!std::isfinite(x))
-            throw Error(ErrorKind::InvalidInput, path,
-                        "the audio contains invalid (NaN or infinite) samples");
+    if (!input.allFinite())
+        throw Error(ErrorKind::InvalidInput, path,
+                    "the audio contains invalid (NaN or infinite) samples");
     AudioBuffer audio = input;
     applyClipMode(audio, options.clip);
     const Target target = targetFor(options);

@@ -244,22 +244,26 @@ private:
 };
 
 // Exhausted memory arrives as std::bad_alloc (large tensors, allocator.h) or as LibTorch's own
-// c10::Error (small tensors, CUDA); either becomes the engine's Error, saying what helps.
+// c10::Error (small tensors, CUDA); either becomes the engine's Error, saying what helps. Any other
+// refusal by LibTorch (a device mismatch, a driver failure) becomes the engine's Error too, with
+// LibTorch's first line, so every front end reports it instead of aborting.
 template <typename F>
-at::Tensor reportingMemory(F&& f) {
-    const char* message =
+at::Tensor reportingFailures(F&& f) {
+    const char* memory =
         "not enough memory to separate this (shorter segments, one segment per batch or fewer "
         "jobs at once need less)";
     try {
         return f();
     } catch (const std::bad_alloc&) {
-        throw Error(message);
+        throw Error(memory);
+    } catch (const Error&) {
+        throw;
     } catch (const c10::Error& e) {
         const std::string what = e.what_without_backtrace();
         if (what.find("can't allocate memory") != std::string::npos ||
             what.find("out of memory") != std::string::npos)
-            throw Error(message);
-        throw;
+            throw Error(memory);
+        throw Error("the separation failed in LibTorch: " + what.substr(0, what.find('\n')));
     }
 }
 
@@ -284,14 +288,14 @@ at::Tensor applyBag(const Bag& bag, const at::Tensor& mix, const ApplyOptions& o
     struct ReleaseCache {  // also when cancelled or failed
         ~ReleaseCache() { releaseCachedBlocks(); }
     } releaseCache;
-    return reportingMemory(
+    return reportingFailures(
         [&] { return Runner(options, progress, cancel).run(bag, mix.to(at::kFloat)); });
 }
 
 at::Tensor separate(const Bag& bag, const at::Tensor& mix, const ApplyOptions& options,
                     const ProgressCallback& progress, const CancelToken* cancel) {
     if (mix.dim() != 2) throw Error("the mix must have shape (channels, samples)");
-    return reportingMemory([&] {
+    return reportingFailures([&] {
         at::Tensor ref = mix.mean(0);
         const at::Tensor mean = ref.mean();
         const at::Tensor scale = ref.std() + 1e-8;

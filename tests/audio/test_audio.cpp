@@ -86,6 +86,10 @@ class TestAudio : public QObject {
     Q_OBJECT
     QTemporaryDir tmp_;
     QString path(const QString& name) const { return tmp_.filePath(name); }
+    QString encodedSines(const QString& name, const EncodeOptions& opt, double seconds) const {
+        encodeAudio(path(name).toStdString(), sines(44100, seconds), opt);
+        return path(name);
+    }
 
 private Q_SLOTS:
     void losslessRoundTrips_data() {
@@ -345,8 +349,7 @@ private Q_SLOTS:
     void truncatedFileDecodesWhatIsThere() {
         EncodeOptions opt;
         opt.format = FileFormat::Flac;
-        const QString file = path("cut.flac");
-        encodeAudio(file.toStdString(), sines(44100, 4.0), opt);
+        const QString file = encodedSines("cut.flac", opt, 4.0);
         QFile f(file);
         QVERIFY(f.resize(f.size() / 2));
         // Users get the readable part rather than nothing; never a crash or garbage length.
@@ -389,6 +392,24 @@ private Q_SLOTS:
                  ErrorKind::Unsupported);
         QVERIFY(!QFile::exists(path("nan.wav")) && !QFile::exists(path("f.flac")));
         QVERIFY(leftovers(tmp_.path()).isEmpty());
+    }
+
+    // A float WAV can carry NaN (a broken plug-in's render): refused when read, naming the file.
+    void nonFiniteSamplesAreRefusedOnDecode() {
+        EncodeOptions opt;
+        opt.depth = SampleFormat::Float32;
+        const QString file = encodedSines("broken-render.wav", opt, 0.5);
+        QFile f(file);
+        QVERIFY(f.open(QIODevice::ReadWrite));
+        const qint64 data = f.readAll().indexOf("data");
+        QVERIFY(data > 0);
+        const float nan = NAN;
+        QVERIFY(f.seek(data + 8 + 4 * 1000));
+        QCOMPARE(f.write(reinterpret_cast<const char*>(&nan), 4), qint64(4));
+        f.close();
+        QString msg;
+        QCOMPARE(errorOf([&] { decodeAudio(file.toStdString()); }, &msg), ErrorKind::InvalidInput);
+        QVERIFY2(msg.contains("broken-render.wav") && msg.contains("NaN"), qPrintable(msg));
     }
 
     // A cancelled or failed write leaves the earlier file as it was and no temporary file.

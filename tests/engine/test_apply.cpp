@@ -147,6 +147,15 @@ private Q_SLOTS:
         QCOMPARE(engine::separate(bag, mix, opt).size(-1), mix.size(-1));
     }
 
+    // A mix on another device than the model's (here LibTorch's meta device, which has no data):
+    // LibTorch throws its own c10::Error, which must reach front ends as the engine's Error.
+    void libTorchFailuresAreEngineErrors() {
+        engine::Bag bag({tiny()});
+        const at::Tensor elsewhere = at::zeros({2, 44100}, at::TensorOptions().device(at::kMeta));
+        QVERIFY(throwsEngineError([&] { engine::separate(bag, elsewhere, {}); },
+                                  "the separation failed in LibTorch: "));
+    }
+
     void shorterSegmentIsAllowedLongerRefused() {
         engine::Bag bag({tiny()});
         at::Tensor mix = tinyMix();
