@@ -11,6 +11,7 @@
 #include "app/cli/progress_printer.h"
 #include "core/defaults.h"
 #include "core/engine/apply.h"
+#include "core/engine/blas.h"
 #include "core/engine/device.h"
 #include "core/engine/error.h"
 #include "core/engine/model_configs.h"
@@ -85,6 +86,8 @@ int runBench(const QStringList& args) {
         std::printf("device       %s, precision %s, batch %d, shifts %d, overlap %.2f\n",
                     engine::deviceDescription(device).c_str(), qPrintable(p.value("precision")),
                     opt.batchSize, opt.shifts, opt.overlap);
+        if (!device.is_cuda() && !engine::blasDescription().empty())
+            std::printf("blas         %s\n", engine::blasDescription().c_str());
         std::printf("audio        %.1f s stereo at %lld Hz\n", seconds,
                     static_cast<long long>(bag.samplerate()));
         std::printf("time         %.2f s (%.3f s per second of audio, %.2fx real time)\n", elapsed,

@@ -24,7 +24,7 @@ const char* kUsage =
 }  // namespace
 
 int main(int argc, char** argv) {
-    msplit::engine::tuneAllocator();  // before any thread starts, so that it has one heap
+    msplit::engine::prepareProcess();  // before any thread starts, so that it has one heap
     QCoreApplication app(argc, argv);
     QCoreApplication::setApplicationName("music-split-cli");
     QCoreApplication::setApplicationVersion(MUSIC_SPLIT_VERSION);

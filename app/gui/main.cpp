@@ -8,7 +8,7 @@
 #include "ui/main_window.h"
 
 int main(int argc, char** argv) {
-    msplit::engine::tuneAllocator();  // before any thread starts
+    msplit::engine::prepareProcess();  // before any thread starts
     QApplication app(argc, argv);
     QApplication::setOrganizationName("music-split");
     QApplication::setApplicationName("music-split");

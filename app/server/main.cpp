@@ -29,7 +29,7 @@ double number(const QCommandLineParser& p, const QString& name) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    msplit::engine::tuneAllocator();
+    msplit::engine::prepareProcess();
     QCoreApplication app(argc, argv);
     QCoreApplication::setApplicationName("music-split-server");
     QCoreApplication::setApplicationVersion(MUSIC_SPLIT_VERSION);

@@ -15,6 +15,7 @@
 #endif
 
 #include "core/engine/allocator.h"
+#include "core/engine/blas.h"
 #include "core/engine/error.h"
 
 namespace msplit::engine {
@@ -74,7 +75,12 @@ std::string deviceDescription(const at::Device& device) {
     return name.empty() ? "CUDA GPU " + std::to_string(index) : name;
 }
 
-void tuneAllocator() {
+void prepareProcess() {
+    static const bool blasChosen = [] {
+        chooseBlasKernels();
+        return true;
+    }();
+    (void)blasChosen;
     // Large tensors bypass glibc (see allocator.h), so its heap holds only small blocks.
     installLargeBlockAllocator();
 #ifdef __GLIBC__
@@ -95,9 +101,10 @@ void tuneAllocator() {
 }
 
 void setThreads(int n) {
-    tuneAllocator();
+    prepareProcess();
     if (n <= 0) n = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     at::set_num_threads(n);
+    setBlasThreads(n);
 }
 
 at::ScalarType parsePrecision(const std::string& name, const at::Device& device) {

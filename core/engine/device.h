@@ -17,11 +17,13 @@ bool cudaAvailable();
 // Whether a device setting means a GPU here ("auto" does when CUDA is available); never throws.
 bool meansGpu(const std::string& name);
 
-// Sets LibTorch's intra-op threads; n <= 0 means all cores (Debian's LibTorch starts with one).
-// Also installs the engine's allocator for large tensors (allocator.h) and tunes glibc's for the
-// small ones (tuneAllocator).
+// Sets LibTorch's and the BLAS library's threads; n <= 0 means all cores (Debian's LibTorch
+// starts with one). Calls prepareProcess() first.
 void setThreads(int n);
-void tuneAllocator();
+// What every program calls first, before any thread starts (later calls do nothing): installs
+// the engine's allocator for large tensors (allocator.h), tunes glibc's for the small ones, and
+// gives OpenBLAS the kernels of this CPU when it did not recognise it (blas.h).
+void prepareProcess();
 
 // "float32", "float16" or "bfloat16": reduced precision is for CUDA only.
 at::ScalarType parsePrecision(const std::string& name, const at::Device& device);

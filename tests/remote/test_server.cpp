@@ -5,6 +5,7 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include "core/engine/device.h"
 #include "core/jobs/job_queue.h"
 #include "core/jobs/library.h"
 #include "core/jobs/separation.h"
@@ -44,6 +45,9 @@ class TestServer : public QObject {
 private Q_SLOTS:
     void initTestCase() {
         QVERIFY2(QFile::exists(repoDir()), "the shared Demucs fixtures are missing");
+        // As the server (started with --jobs 1) does: the same BLAS kernels and one thread, so
+        // local and remote results match to the last bit.
+        engine::setThreads(1);
     }
 
     void endToEndEqualsLocalSeparation() {
