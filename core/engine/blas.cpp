@@ -4,8 +4,6 @@
 #include <cstring>
 #include <string>
 
-#include "core/engine/log.h"
-
 // OpenBLAS's API, declared weak: with another BLAS they are null and nothing is called. The
 // gotoblas_dynamic_* pair is what OpenBLAS itself runs when it loads (DYNAMIC_ARCH builds).
 extern "C" {
@@ -56,8 +54,6 @@ void chooseBlasKernels() {
     gotoblas_dynamic_quit();
     gotoblas_dynamic_init();
     unsetenv("OPENBLAS_CORETYPE");  // child processes make their own choice
-    log(LogLevel::Info, "OpenBLAS did not recognise this CPU and chose its " + chosen +
-                            " kernels; now using its " + openblas_get_corename() + " kernels");
 }
 
 void setBlasThreads(int n) {

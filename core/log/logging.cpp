@@ -7,6 +7,7 @@
 #include <QDir>
 #include <QtGlobal>
 
+#include "core/engine/blas.h"
 #include "core/engine/log.h"
 #include "core/paths.h"
 
@@ -78,6 +79,9 @@ void initLogging(bool verbose, const std::string& logDir) {
                 break;
         }
     });
+    // Which kernels run the matrix products decides the speed (engine/blas.h): in every log.
+    if (const std::string blas = engine::blasDescription(); !blas.empty())
+        spdlog::info("matrix products: {}", blas);
 }
 
 std::string logFilePath() {
