@@ -12,6 +12,10 @@ char* openblas_get_config(void) __attribute__((weak));
 void openblas_set_num_threads(int) __attribute__((weak));
 void gotoblas_dynamic_init(void) __attribute__((weak));
 void gotoblas_dynamic_quit(void) __attribute__((weak));
+// And what it runs to read its environment and to start or stop its thread pool (pthreads builds).
+void openblas_read_env(void) __attribute__((weak));
+int blas_thread_init(void) __attribute__((weak));
+int blas_thread_shutdown_(void) __attribute__((weak));
 }
 
 namespace msplit::engine {
@@ -42,18 +46,33 @@ const char* coreTypeForThisCpu() {
     return nullptr;
 }
 
-}  // namespace
-
-void chooseBlasKernels() {
+void chooseKernels() {
     if (!openblas_get_corename || !gotoblas_dynamic_init || !gotoblas_dynamic_quit) return;
     if (std::getenv("OPENBLAS_CORETYPE")) return;  // the user's choice wins
-    const std::string chosen = openblas_get_corename();
     const char* better = coreTypeForThisCpu();
-    if (!better || !isPreAvx2Core(chosen.c_str())) return;
+    if (!better || !isPreAvx2Core(openblas_get_corename())) return;
     setenv("OPENBLAS_CORETYPE", better, 1);
     gotoblas_dynamic_quit();
     gotoblas_dynamic_init();
     unsetenv("OPENBLAS_CORETYPE");  // child processes make their own choice
+}
+
+void stopSpinning() {
+    if (!openblas_read_env || !blas_thread_init || !blas_thread_shutdown_) return;
+    if (std::getenv("OPENBLAS_THREAD_TIMEOUT")) return;
+    setenv("OPENBLAS_THREAD_TIMEOUT", "4", 1);  // 2^4 cycles, OpenBLAS's minimum
+    openblas_read_env();
+    blas_thread_shutdown_();  // the pool restarts with the new timeout
+    blas_thread_init();
+    unsetenv("OPENBLAS_THREAD_TIMEOUT");
+    openblas_read_env();
+}
+
+}  // namespace
+
+void tuneBlas() {
+    chooseKernels();
+    stopSpinning();
 }
 
 void setBlasThreads(int n) {

@@ -76,11 +76,11 @@ std::string deviceDescription(const at::Device& device) {
 }
 
 void prepareProcess() {
-    static const bool blasChosen = [] {
-        chooseBlasKernels();
+    static const bool blasTuned = [] {
+        tuneBlas();
         return true;
     }();
-    (void)blasChosen;
+    (void)blasTuned;
     // Large tensors bypass glibc (see allocator.h), so its heap holds only small blocks.
     installLargeBlockAllocator();
 #ifdef __GLIBC__

@@ -22,7 +22,7 @@ bool meansGpu(const std::string& name);
 void setThreads(int n);
 // What every program calls first, before any thread starts (later calls do nothing): installs
 // the engine's allocator for large tensors (allocator.h), tunes glibc's for the small ones, and
-// gives OpenBLAS the kernels of this CPU when it did not recognise it (blas.h).
+// tunes OpenBLAS (blas.h).
 void prepareProcess();
 
 // "float32", "float16" or "bfloat16": reduced precision is for CUDA only.

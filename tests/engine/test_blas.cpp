@@ -1,8 +1,10 @@
 // The BLAS library under LibTorch (core/engine/blas.h): OpenBLAS uses kernels for this CPU even
-// when it does not recognise the model, honours a user's OPENBLAS_CORETYPE, and the matrix
-// products stay correct after the switch.
+// when it does not recognise the model, its idle threads sleep, a user's OPENBLAS_* settings are
+// kept, and the matrix products stay correct after the switch.
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
+
+#include <ctime>
 
 #include "core/engine/blas.h"
 #include "core/engine/device.h"
@@ -10,11 +12,41 @@
 // After LibTorch: Qt's `slots` macro would rewrite its IValue::slots().
 #include <QProcess>
 #include <QRegularExpression>
+#include <QThread>
 #include <QtTest>
 
 extern "C" int openblas_get_num_threads(void) __attribute__((weak));
 
 using namespace msplit;
+
+namespace {
+
+// CPU time of the whole process during 150 ms of sleep right after a matrix product on all
+// threads: what OpenBLAS's idle threads burn.
+double idleCpuMsAfterProduct() {
+    const at::Tensor a = at::randn({1024, 1024});
+    at::mm(a, a).sum().item<float>();
+    timespec before{}, after{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &before);
+    QThread::msleep(150);
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &after);
+    return double(after.tv_sec - before.tv_sec) * 1e3 +
+           double(after.tv_nsec - before.tv_nsec) / 1e6;
+}
+
+// Runs one test function of this executable in a child process with `name`=`value` set, and
+// returns what it printed.
+QString runSelf(const QString& function, const QString& name, const QString& value) {
+    QProcess child;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(name, value);
+    child.setProcessEnvironment(env);
+    child.start(QCoreApplication::applicationFilePath(), {function});
+    if (!child.waitForFinished(60000) || child.exitCode() != 0) return "the child failed";
+    return child.readAllStandardOutput() + child.readAllStandardError();
+}
+
+}  // namespace
 
 class TestBlas : public QObject {
     Q_OBJECT
@@ -24,6 +56,24 @@ private slots:
 
     // Run on its own by choosesKernelsForThisCpu in a child process: prints the description.
     void printDescription() { qInfo("BLAS: %s", engine::blasDescription().c_str()); }
+
+    // Run on its own by idleThreadsSleep in a child process: prints the CPU time used while idle.
+    void printIdleCpu() { qInfo("idle CPU: %.1f ms", idleCpuMsAfterProduct()); }
+
+    // After a matrix product, OpenBLAS's threads sleep instead of spinning while LibTorch's
+    // threads work; a user's OPENBLAS_THREAD_TIMEOUT is kept (the default's spin shows, which
+    // also shows that this test sees spinning).
+    void idleThreadsSleep() {
+        if (!openblas_get_num_threads) QSKIP("LibTorch does not use OpenBLAS here");
+        if (openblas_get_num_threads() < 2) QSKIP("OpenBLAS runs one thread here");
+        const double idle = idleCpuMsAfterProduct();
+        QVERIFY2(idle < 50, qPrintable(QString::number(idle)));  // LibTorch's own threads: ~20
+        const QString out = runSelf("printIdleCpu", "OPENBLAS_THREAD_TIMEOUT", "28");
+        static const QRegularExpression ms("idle CPU: ([0-9.]+) ms");
+        const auto m = ms.match(out);
+        // 2^28 cycles of spinning: 130 ms at 2 GHz, 67 ms at 4 GHz.
+        QVERIFY2(m.hasMatch() && m.captured(1).toDouble() > idle + 40, qPrintable(out));
+    }
 
     void choosesKernelsForThisCpu() {
         const std::string blas = engine::blasDescription();
@@ -47,14 +97,8 @@ private slots:
                      blas.c_str());
 
         // A user's choice is kept: a child process told to use Prescott gets Prescott.
-        QProcess child;
-        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-        env.insert("OPENBLAS_CORETYPE", "Prescott");
-        child.setProcessEnvironment(env);
-        child.start(QCoreApplication::applicationFilePath(), {"printDescription"});
-        QVERIFY(child.waitForFinished(60000));
-        const QString out = child.readAllStandardOutput() + child.readAllStandardError();
-        QVERIFY2(child.exitCode() == 0 && out.contains("(Prescott kernels)"), qPrintable(out));
+        const QString out = runSelf("printDescription", "OPENBLAS_CORETYPE", "Prescott");
+        QVERIFY2(out.contains("(Prescott kernels)"), qPrintable(out));
 #endif
     }
 
