@@ -10,6 +10,7 @@
 #include "app/cli/commands.h"
 #include "app/cli/progress_printer.h"
 #include "core/defaults.h"
+#include "core/engine/allocator.h"
 #include "core/engine/apply.h"
 #include "core/engine/blas.h"
 #include "core/engine/device.h"
@@ -94,6 +95,9 @@ int runBench(const QStringList& args) {
                     elapsed / seconds, seconds / elapsed);
         std::printf("peak memory  %.0f MB (process; %.0f MB before the model)\n", peakMemoryMB(),
                     before);
+        if (!device.is_cuda())  // what the forward itself held at most, for memory work
+            std::printf("peak tensors %.0f MB (of 1 MB or more, weights included)\n",
+                        static_cast<double>(engine::largeBlockStats().peak) / 1e6);
         return 0;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "music-split-cli: %s\n", e.what());
