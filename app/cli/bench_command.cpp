@@ -87,8 +87,8 @@ int runBench(const QStringList& args) {
         std::printf("device       %s, precision %s, batch %d, shifts %d, overlap %.2f\n",
                     engine::deviceDescription(device).c_str(), qPrintable(p.value("precision")),
                     opt.batchSize, opt.shifts, opt.overlap);
-        if (!device.is_cuda() && !engine::blasDescription().empty())
-            std::printf("blas         %s\n", engine::blasDescription().c_str());
+        if (const std::string blas = engine::blasDescription(); !device.is_cuda() && !blas.empty())
+            std::printf("blas         %s\n", blas.c_str());
         std::printf("audio        %.1f s stereo at %lld Hz\n", seconds,
                     static_cast<long long>(bag.samplerate()));
         std::printf("time         %.2f s (%.3f s per second of audio, %.2fx real time)\n", elapsed,

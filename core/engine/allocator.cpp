@@ -65,11 +65,8 @@ public:
             // needed is cut off and returned.
             const auto hit = bySize_.lower_bound(length);
             if (hit != bySize_.end()) {
-                p = hit->second->first;
-                const std::size_t size = hit->first;
-                free_.erase(hit->second);
-                bySize_.erase(hit);
-                cached_ -= size;
+                const auto [block, size] = uncache(hit);
+                p = block;
                 if (size - length > length / 8)
                     unmap.emplace_back(static_cast<char*>(p) + length, size - length);
                 else
@@ -144,8 +141,10 @@ private:
             munmap(p, length);
     }
 
-    Block takeLargest() {
-        const auto it = std::prev(bySize_.end());
+    using BySize = std::multimap<std::size_t, std::list<Block>::iterator>;
+
+    // Takes a block out of the cache, given its entry in bySize_.
+    Block uncache(BySize::iterator it) {
         const Block b = *it->second;
         free_.erase(it->second);
         bySize_.erase(it);
@@ -153,23 +152,19 @@ private:
         return b;
     }
 
+    Block takeLargest() { return uncache(std::prev(bySize_.end())); }
+
     Block evictOldest() {
-        const Block b = free_.front();
-        const auto range = bySize_.equal_range(b.second);
-        for (auto it = range.first; it != range.second; ++it)
-            if (it->second == free_.begin()) {
-                bySize_.erase(it);
-                break;
-            }
-        free_.pop_front();
-        cached_ -= b.second;
-        return b;
+        auto it = bySize_.lower_bound(free_.front().second);
+        while (it->second != free_.begin())
+            ++it;
+        return uncache(it);
     }
 
     std::mutex lock_;
     std::unordered_map<void*, std::size_t> live_;
     std::list<Block> free_;  // oldest first
-    std::multimap<std::size_t, std::list<Block>::iterator> bySize_;
+    BySize bySize_;
     // Bytes in tensors, bytes cached, and the most ever in tensors at once: by the eviction
     // rule, also the most ever held.
     std::size_t mapped_ = 0, cached_ = 0, peak_ = 0;

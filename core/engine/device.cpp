@@ -75,29 +75,33 @@ std::string deviceDescription(const at::Device& device) {
     return name.empty() ? "CUDA GPU " + std::to_string(index) : name;
 }
 
-void prepareProcess() {
-    static const bool blasTuned = [] {
-        tuneBlas();
-        return true;
-    }();
-    (void)blasTuned;
-    // Large tensors bypass glibc (see allocator.h), so its heap holds only small blocks.
-    installLargeBlockAllocator();
+namespace {
+
+// Large tensors bypass glibc (see allocator.h), so its heap holds only small blocks.
+void tuneGlibcHeap() {
 #ifdef __GLIBC__
     // One arena: LibTorch's worker threads otherwise each keep their own heap of freed blocks;
     // per-thread caches still serve small allocations without the lock.
+    if (!std::getenv("MALLOC_ARENA_MAX")) mallopt(M_ARENA_MAX, 1);
+    if (std::getenv("MALLOC_MMAP_THRESHOLD_")) return;  // the user's own tuning wins
+    // The small blocks stay in the heap instead of being mapped and trimmed each time (page
+    // faults); anything as large as a large tensor is mapped, like those.
+    mallopt(M_MMAP_THRESHOLD, static_cast<int>(kLargeTensorBytes));
+    mallopt(M_TRIM_THRESHOLD, 64 << 20);
+    mallopt(M_TOP_PAD, 16 << 20);
+#endif
+}
+
+}  // namespace
+
+void prepareProcess() {
     static const bool once = [] {
-        if (!std::getenv("MALLOC_ARENA_MAX")) mallopt(M_ARENA_MAX, 1);
-        if (std::getenv("MALLOC_MMAP_THRESHOLD_")) return false;  // the user's own tuning wins
-        // The small blocks stay in the heap instead of being mapped and trimmed each time (page
-        // faults); anything as large as a large tensor is mapped, like those.
-        mallopt(M_MMAP_THRESHOLD, static_cast<int>(kLargeTensorBytes));
-        mallopt(M_TRIM_THRESHOLD, 64 << 20);
-        mallopt(M_TOP_PAD, 16 << 20);
+        tuneBlas();
+        installLargeBlockAllocator();
+        tuneGlibcHeap();
         return true;
     }();
     (void)once;
-#endif
 }
 
 void setThreads(int n) {
