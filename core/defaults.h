@@ -1,15 +1,14 @@
 #pragma once
-// The one source of truth for defaults: the CLI, the GUI's settings and the server read these.
+// The app's defaults that are not the engine's: the CLI, the GUI's settings and the server read
+// these. The engine's own (shifts, overlap, segment, batch, device, precision) are in
+// core/engine/engine.h: engine::defaultOptions(), engine::kDefaultDevice and kDefaultPrecision.
 namespace msplit::defaults {
 
 inline constexpr const char* kModel = "htdemucs";
-inline constexpr int kShifts = 1;  // as the demucs CLI
-inline constexpr double kOverlap = 0.25;
-inline constexpr const char* kDevice = "auto";
-inline constexpr const char* kPrecision = "float32";
 inline constexpr const char* kFilenameTemplate = "{track}/{stem}.{ext}";
+inline constexpr const char* kOtherMethod = "add";       // --two-stems: add | minus | none
+inline constexpr const char* kLibraryFormat = "flac24";  // library stems: flac24 | wav32f
 inline constexpr int kMp3BitrateKbps = 320;
 inline constexpr int kSampleRate = 44100;
-inline constexpr int kBatchSegments = 1;
 
 }  // namespace msplit::defaults

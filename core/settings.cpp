@@ -1,6 +1,7 @@
 #include "core/settings.h"
 
 #include "core/defaults.h"
+#include "core/engine/engine.h"
 #include "core/paths.h"
 
 namespace msplit {
@@ -12,19 +13,19 @@ void AppSettings::setModel(const QString& v) {
     s_.setValue("separation/model", v);
 }
 QString AppSettings::device() const {
-    return s_.value("separation/device", defaults::kDevice).toString();
+    return s_.value("separation/device", engine::kDefaultDevice).toString();
 }
 void AppSettings::setDevice(const QString& v) {
     s_.setValue("separation/device", v);
 }
 int AppSettings::shifts() const {
-    return s_.value("separation/shifts", defaults::kShifts).toInt();
+    return s_.value("separation/shifts", engine::defaultOptions().shifts).toInt();
 }
 void AppSettings::setShifts(int v) {
     s_.setValue("separation/shifts", v);
 }
 double AppSettings::overlap() const {
-    return s_.value("separation/overlap", defaults::kOverlap).toDouble();
+    return s_.value("separation/overlap", engine::defaultOptions().overlap).toDouble();
 }
 void AppSettings::setOverlap(double v) {
     s_.setValue("separation/overlap", v);
@@ -48,7 +49,7 @@ void AppSettings::setCpuJobs(int v) {
     s_.setValue("separation/cpuJobs", v);
 }
 QString AppSettings::resultFormat() const {
-    return s_.value("library/format", "flac24").toString();
+    return s_.value("library/format", defaults::kLibraryFormat).toString();
 }
 void AppSettings::setResultFormat(const QString& v) {
     s_.setValue("library/format", v);

@@ -2,6 +2,7 @@
 # One command for each way in:
 #   packaging/setup.sh run    install what is missing, build, start the app
 #   packaging/setup.sh test   install what is missing, build, run every test
+#   packaging/setup.sh test --fast   the same with the quick tests only (ctest -L fast)
 #   packaging/setup.sh build  install what is missing and build
 # BUILD_DIR (default: build) and JOBS (default: all cores) can be set in the environment.
 set -euo pipefail
@@ -31,8 +32,10 @@ case "$mode" in
         -L module-native-protocol-unix >/dev/null 2>&1 || true
     fi
     cd "$BUILD_DIR"
+    labels=()
+    if [ "${1:-}" = "--fast" ]; then shift; labels=(-L fast); fi
     # Tests run without a display; the engine's tests use all cores themselves, so one at a time.
-    QT_QPA_PLATFORM=offscreen ctest --output-on-failure --timeout 900 "$@" ;;
+    QT_QPA_PLATFORM=offscreen ctest --output-on-failure --timeout 900 "${labels[@]}" "$@" ;;
   *)
     echo "usage: $0 run|test|build" >&2; exit 2 ;;
 esac

@@ -3,12 +3,11 @@
 #include <QAction>
 #include <QCloseEvent>
 #include <QComboBox>
-#include <QDirIterator>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QFutureWatcher>
 #include <QLabel>
-#include <QListWidget>
+#include <QListView>
 #include <QMenu>
 #include <QMessageBox>
 #include <QMimeData>
@@ -19,15 +18,16 @@
 #include <QToolBar>
 #include <QtConcurrent>
 
-#include "core/audio/decoder.h"
-#include "core/engine/device.h"
+#include "core/engine/engine.h"
 #include "core/error.h"
+#include "core/jobs/job_config.h"
+#include "core/jobs/song_scan.h"
 #include "core/models/catalog.h"
 #include "core/models/local_repo.h"
 #include "core/remote/remote_models.h"
 #include "core/settings.h"
 #include "ui/export_dialog.h"
-#include "ui/job_item_widget.h"
+#include "ui/job_item_delegate.h"
 #include "ui/models_dialog.h"
 #include "ui/settings_dialog.h"
 #include "ui/track_view.h"
@@ -41,9 +41,16 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), library_(defaultL
     setAcceptDrops(true);
     buildToolbar();
 
-    list_ = new QListWidget(this);
+    jobs_ = new JobListModel(&queue_, this);
+    list_ = new QListView(this);
     list_->setObjectName("jobList");
     list_->setMinimumWidth(300);
+    list_->setModel(jobs_);
+    list_->setMouseTracking(true);
+    auto* delegate = new JobItemDelegate(list_);
+    list_->setItemDelegate(delegate);
+    connect(delegate, &JobItemDelegate::cancelRequested, &queue_, &JobQueue::cancel);
+    connect(delegate, &JobItemDelegate::removeRequested, this, &MainWindow::removeRow);
     centre_ = new QStackedWidget(this);
     emptyState_ = new QLabel(tr("Drop songs here\n\nor press Ctrl+O to open files"), this);
     emptyState_->setAlignment(Qt::AlignCenter);
@@ -64,17 +71,18 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), library_(defaultL
     split->setStretchFactor(1, 1);
     setCentralWidget(split);
 
+    // The model hears the queue first (connected in its constructor), so rows exist here.
     connect(&queue_, &JobQueue::itemAdded, this, &MainWindow::onItemAdded);
     connect(&queue_, &JobQueue::itemChanged, this, &MainWindow::onItemChanged);
-    connect(list_, &QListWidget::currentRowChanged, this, &MainWindow::showSelection);
+    connect(list_->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
+            &MainWindow::showSelection);
     auto* del = new QAction(this);
     del->setShortcut(QKeySequence::Delete);
-    connect(del, &QAction::triggered, this, [this] { removeRow(list_->currentRow()); });
+    connect(del, &QAction::triggered, this, [this] { removeRow(currentRow()); });
     addAction(del);
 
     applySettings();
-    for (const JobRecord& r : library_.load())
-        addRecord(r, false);
+    jobs_->setRecords(library_.load());
     showSelection();
     statusBar()->showMessage(tr("Ready"));
 }
@@ -125,7 +133,7 @@ void MainWindow::buildToolbar() {
     auto* again = bar->addAction(style()->standardIcon(QStyle::SP_BrowserReload), tr("Separate"));
     again->setToolTip(tr("Separate the selected song again with the chosen model"));
     connect(again, &QAction::triggered, this, [this] {
-        if (const JobRecord* r = recordAt(list_->currentRow())) openFiles({r->source});
+        if (const JobRecord* r = recordAt(currentRow())) openFiles({r->source});
     });
     auto* exp = bar->addAction(style()->standardIcon(QStyle::SP_DialogSaveButton), tr("Export"));
     exp->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
@@ -144,10 +152,10 @@ void MainWindow::buildToolbar() {
 void MainWindow::reloadModels() {
     const AppSettings s;
     model_->clear();
-    if (remoteConfig().enabled()) {
+    if (remoteConfigFrom(s).enabled()) {
         // The server's models; until it answers, the chosen one stands alone.
         model_->addItem(s.model(), s.model());
-        auto* fetch = new RemoteModels(remoteConfig(), this);
+        auto* fetch = new RemoteModels(remoteConfigFrom(s), this);
         connect(fetch, &RemoteModels::ready, this, [this, fetch](const QList<RemoteModel>& ms) {
             fetch->deleteLater();
             const QString chosen = AppSettings().model();
@@ -194,8 +202,7 @@ void MainWindow::selectModel(const QString& name) {
 QString MainWindow::deviceText(const QString& setting, int threads) {
     if (engine::meansGpu(setting.toStdString())) {
         try {
-            return QString::fromStdString(
-                engine::deviceDescription(engine::parseDevice(setting.toStdString())));
+            return QString::fromStdString(engine::describeDevice(setting.toStdString()));
         } catch (const std::exception&) {
             return tr("GPU unavailable");
         }
@@ -203,30 +210,12 @@ QString MainWindow::deviceText(const QString& setting, int threads) {
     return tr("CPU (%1 threads)").arg(threads > 0 ? threads : QThread::idealThreadCount());
 }
 
-RemoteConfig MainWindow::remoteConfig() const {
-    const AppSettings s;
-    RemoteConfig c;
-    if (!s.remoteUrl().isEmpty()) c.server = QUrl::fromUserInput(s.remoteUrl());
-    c.token = s.remoteToken();
-    return c;
-}
-
 void MainWindow::applySettings() {
     const AppSettings s;
     reloadModels();
-    JobConfig c;
-    c.separation.model = s.model().toStdString();
-    c.separation.repo = s.modelCache().toStdString();
-    c.separation.shifts = s.shifts();
-    c.separation.overlap = s.overlap();
-    if (s.segment() > 0) c.separation.segment = s.segment();
-    c.separation.device = s.device().toStdString();
-    c.libraryRoot = library_.root();
-    c.format = s.resultFormat();
-    c.threads = s.threads();
-    c.cpuJobs = s.cpuJobs();
-    c.remote = remoteConfig();
+    const JobConfig c = jobConfigFrom(s, library_.root());
     queue_.setConfig(c);
+    track_->player().setOutputDevice(s.value("player/output").toByteArray());
     if (c.remote.enabled()) {
         const QString where =
             c.remote.server.host() + ":" + QString::number(c.remote.server.port(80));
@@ -246,13 +235,10 @@ void MainWindow::openFiles(const QStringList& paths, const QString& sourceUrl) {
     if (!queue_.config().remote.enabled() &&
         !ensureModelInstalled(this, model_->currentData().toString()))
         return;
-    struct Scan {
-        QStringList songs, skipped;
-    };
     // Folders are walked and files probed off the UI thread: a drop may hold thousands.
-    auto* watcher = new QFutureWatcher<Scan>(this);
-    connect(watcher, &QFutureWatcher<Scan>::finished, this, [this, watcher, sourceUrl] {
-        const Scan scan = watcher->result();
+    auto* watcher = new QFutureWatcher<SongScan>(this);
+    connect(watcher, &QFutureWatcher<SongScan>::finished, this, [this, watcher, sourceUrl] {
+        const SongScan scan = watcher->result();
         watcher->deleteLater();
         for (const QString& f : scan.songs) {
             queue_.enqueue(f, sourceUrl);
@@ -269,29 +255,7 @@ void MainWindow::openFiles(const QStringList& paths, const QString& sourceUrl) {
         Q_EMIT filesOpened(queued, scan.skipped);
     });
     statusBar()->showMessage(tr("Looking at %n item(s)...", nullptr, int(paths.size())));
-    watcher->setFuture(QtConcurrent::run([paths] {
-        QStringList files;
-        for (const QString& p : paths) {
-            if (QFileInfo(p).isDir()) {
-                QDirIterator it(p, QDir::Files, QDirIterator::Subdirectories);
-                while (it.hasNext())
-                    files << it.next();
-            } else {
-                files << p;
-            }
-        }
-        files.sort();
-        Scan scan;
-        for (const QString& f : files) {
-            try {
-                probeAudio(f.toStdString());
-                scan.songs << f;
-            } catch (const Error&) {
-                scan.skipped << QFileInfo(f).fileName();
-            }
-        }
-        return scan;
-    }));
+    watcher->setFuture(QtConcurrent::run([paths] { return scanForSongs(paths); }));
 }
 
 void MainWindow::rememberRecent(const QString& file) {
@@ -331,58 +295,34 @@ void MainWindow::closeEvent(QCloseEvent* e) {
     e->accept();
 }
 
-void MainWindow::addRecord(const JobRecord& r, bool top) {
-    auto* item = new QListWidgetItem;
-    auto* w = new JobItemWidget(list_);
-    w->showRecord(r);
-    item->setSizeHint(w->sizeHint());
-    if (top)
-        list_->insertItem(0, item);
-    else
-        list_->addItem(item);
-    list_->setItemWidget(item, w);
-    records_[item] = r;
-    connect(w, &JobItemWidget::removeRequested, this,
-            [this, item] { removeRow(list_->row(item)); });
+int MainWindow::currentRow() const {
+    return list_->currentIndex().row();
 }
 
-void MainWindow::onItemAdded(int id) {
-    auto* item = new QListWidgetItem;
-    auto* w = new JobItemWidget(list_);
-    w->showItem(*queue_.item(id));
-    item->setSizeHint(w->sizeHint());
-    list_->insertItem(0, item);
-    list_->setItemWidget(item, w);
-    queueRows_[id] = item;
-    connect(w, &JobItemWidget::cancelRequested, this, [this, id] { queue_.cancel(id); });
-    connect(w, &JobItemWidget::removeRequested, this,
-            [this, item] { removeRow(list_->row(item)); });
-    if (list_->currentRow() < 0) list_->setCurrentItem(item);
+void MainWindow::setCurrentRow(int row) {
+    list_->setCurrentIndex(jobs_->index(row));
+}
+
+void MainWindow::onItemAdded(int) {
+    if (currentRow() < 0) setCurrentRow(0);
     showSelection();
 }
 
 void MainWindow::onItemChanged(int id) {
-    QListWidgetItem* item = queueRows_.value(id);
     const JobQueue::Item* it = queue_.item(id);
-    if (!item || !it) return;
-    static_cast<JobItemWidget*>(list_->itemWidget(item))->showItem(*it);
-    if (it->state == JobQueue::State::Done) records_[item] = it->result;
+    if (!it) return;
     if (it->state == JobQueue::State::Failed)
         statusBar()->showMessage(tr("%1 failed: %2").arg(it->title, it->error), 15000);
-    if (list_->currentItem() == item) showSelection();
-}
-
-const JobRecord* MainWindow::recordAt(int row) const {
-    auto it = records_.find(list_->item(row));
-    return it == records_.end() ? nullptr : &it.value();
+    if (jobs_->queueIdAt(currentRow()) == id) showSelection();
 }
 
 void MainWindow::showSelection() {
-    if (list_->count() == 0) {
+    if (jobs_->rowCount() == 0) {
         centre_->setCurrentWidget(emptyState_);
         return;
     }
-    if (const JobRecord* r = recordAt(list_->currentRow())) {
+    const int row = currentRow();
+    if (const JobRecord* r = recordAt(row)) {
         if (shownRecord_ != r->folder) {  // progress updates must not reload the player
             shownRecord_ = r->folder;
             track_->showRecord(*r);
@@ -390,8 +330,7 @@ void MainWindow::showSelection() {
         centre_->setCurrentWidget(track_);
         return;
     }
-    const int id = queueRows_.key(list_->currentItem(), 0);
-    const JobQueue::Item* it = queue_.item(id);
+    const JobQueue::Item* it = queue_.item(jobs_->queueIdAt(row));
     if (!it) {
         centre_->setCurrentWidget(emptyState_);
         return;
@@ -404,28 +343,30 @@ void MainWindow::showSelection() {
 }
 
 void MainWindow::removeRow(int row) {
-    QListWidgetItem* item = list_->item(row);
-    if (!item) return;
-    const int id = queueRows_.key(item, 0);
-    if (id && !queue_.remove(id)) {
+    if (row < 0 || row >= jobs_->rowCount()) return;
+    const int id = jobs_->queueIdAt(row);
+    if (id && queue_.item(id) && jobs_->index(row).data(JobListModel::ActiveRole).toBool()) {
         queue_.cancel(id);  // running: cancel first; the row stays until it ends
         return;
     }
+    // Ask before anything is forgotten: "No" leaves the row, the queue item and the files.
     if (const JobRecord* r = recordAt(row)) {
         if (QMessageBox::question(this, tr("Delete"),
                                   tr("Delete the stems of %1 from the library?").arg(r->title)) !=
             QMessageBox::Yes)
             return;
-        library_.remove(*r);
+        if (!library_.remove(*r)) {
+            statusBar()->showMessage(tr("Could not delete %1").arg(r->folder), 15000);
+            return;
+        }
     }
-    queueRows_.remove(id);
-    records_.remove(item);
-    delete list_->takeItem(row);
+    if (id) queue_.remove(id);
+    jobs_->removeAt(row);
     showSelection();
 }
 
 void MainWindow::exportSelected() {
-    const JobRecord* r = recordAt(list_->currentRow());
+    const JobRecord* r = recordAt(currentRow());
     if (!r) {
         statusBar()->showMessage(tr("Select a finished song to export"), 5000);
         return;

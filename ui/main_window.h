@@ -4,19 +4,19 @@
 #include <QMainWindow>
 #include <QMap>
 
+#include "core/jobs/job_list_model.h"
 #include "core/jobs/job_queue.h"
 #include "core/jobs/library.h"
 
 class QComboBox;
 class QLabel;
-class QListWidget;
-class QListWidgetItem;
+class QListView;
 class QMenu;
 class QStackedWidget;
 
 namespace msplit::ui {
 
-class JobItemWidget;
+class JobItemDelegate;
 class TrackView;
 
 class MainWindow : public QMainWindow {
@@ -29,9 +29,12 @@ public:
     // filesOpened follows.
     void openFiles(const QStringList& paths, const QString& sourceUrl = {});
     JobQueue& queue() { return queue_; }
-    QListWidget* jobList() const { return list_; }
+    QListView* jobList() const { return list_; }
+    JobListModel* jobModel() const { return jobs_; }
     // The library result shown for a list row, if it has one.
-    const JobRecord* recordAt(int row) const;
+    const JobRecord* recordAt(int row) const { return jobs_->recordAt(row); }
+    int currentRow() const;
+    void setCurrentRow(int row);
     // Asks before quitting while jobs run; tests turn it off.
     bool confirmQuit = true;
     TrackView* trackView() const { return track_; }
@@ -49,12 +52,9 @@ private:
     void rememberRecent(const QString& file);
     void reloadModels();
     void selectModel(const QString& name);
-    RemoteConfig remoteConfig() const;
     // The toolbar's device label: the GPU's name, or the CPU and its threads.
-    static QString deviceText(const QString& setting,
-                              int threads);  // from the settings; disabled when no server is set
+    static QString deviceText(const QString& setting, int threads);
     void applySettings();
-    void addRecord(const JobRecord& r, bool top);
     void onItemAdded(int id);
     void onItemChanged(int id);
     void showSelection();
@@ -67,14 +67,13 @@ private:
     QComboBox* model_ = nullptr;
     QMenu* recent_ = nullptr;
     QLabel* device_ = nullptr;
-    QListWidget* list_ = nullptr;
+    JobListModel* jobs_ = nullptr;
+    QListView* list_ = nullptr;
     QStackedWidget* centre_ = nullptr;
     QLabel* emptyState_ = nullptr;
     QLabel* jobState_ = nullptr;
     TrackView* track_ = nullptr;
-    QString shownRecord_;                    // the result the track view holds
-    QMap<int, QListWidgetItem*> queueRows_;  // queue id -> row
-    QMap<QListWidgetItem*, JobRecord> records_;
+    QString shownRecord_;  // the result the track view holds
 };
 
 }  // namespace msplit::ui

@@ -18,7 +18,7 @@
 #include "core/models/downloader.h"
 #include "core/models/npm_package.h"
 #include "core/settings.h"
-#include "ui/job_item_widget.h"
+#include "ui/time_format.h"
 
 namespace msplit::ui {
 namespace {

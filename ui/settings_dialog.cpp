@@ -10,8 +10,9 @@
 #include <QMessageBox>
 #include <QSpinBox>
 
-#include "core/engine/device.h"
+#include "core/engine/engine.h"
 #include "core/settings.h"
+#include "core/web_address.h"
 #include "core/ytdlp/ytdlp_runner.h"
 
 namespace msplit::ui {
@@ -90,7 +91,7 @@ SettingsDialog::SettingsDialog(QWidget* parent)
     form->addRow(buttons);
     connect(buttons, &QDialogButtonBox::accepted, this, [this] {
         const QString url = remoteUrl_->text().trimmed();
-        if (!url.isEmpty() && !YtDlpRunner::isWebAddress(url)) {
+        if (!url.isEmpty() && !isWebAddress(url)) {
             QMessageBox::warning(this, tr("Remote server"),
                                  tr("The server address must start with http:// or https://, "
                                     "for example http://gpu-box:8000."));

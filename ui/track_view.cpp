@@ -13,6 +13,7 @@
 #include <QToolButton>
 #include <QVBoxLayout>
 
+#include "core/settings.h"
 #include "ui/waveform_view.h"
 
 namespace msplit::ui {
@@ -160,7 +161,14 @@ void TrackView::showRecord(const JobRecord& record) {
     record_ = record;
     title_->setText(QString("%1 · %2").arg(record.title, record.model));
     notice_->clear();
-    player_.load(record);
+    player_.setOutputDevice(AppSettings().value("player/output").toByteArray());
+    TrackFiles track;
+    track.names = record.stems;
+    for (const QString& stem : record.stems)
+        track.files << record.stemFile(stem);
+    track.gain = record.gain;
+    track.original = record.source;
+    player_.load(track);
 }
 
 QStringList TrackView::stemNames() const {

@@ -28,6 +28,12 @@ public:
     std::shared_ptr<const PeakCache> peaks(int lane) const {
         return lane >= 0 && lane < int(lanes_.size()) ? lanes_[size_t(lane)].peaks : nullptr;
     }
+    // Whether every lane's peaks are complete (what tests wait for before looking at pixels).
+    bool peaksReady() const {
+        for (const auto& lane : lanes_)
+            if (!lane.peaks || !lane.peaks->ready()) return false;
+        return true;
+    }
     void setAudible(int lane, bool audible);
     void setPlayhead(qint64 frame);
     void setLoop(qint64 start, qint64 end);  // end <= start: none

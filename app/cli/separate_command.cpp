@@ -10,13 +10,15 @@
 
 #include "app/cli/commands.h"
 #include "app/cli/progress_printer.h"
+#include "app/exit_codes.h"
 #include "core/audio/decoder.h"
 #include "core/audio/encoder.h"
-#include "core/engine/device.h"
+#include "core/engine/engine.h"
 #include "core/error.h"
 #include "core/jobs/separation.h"
 #include "core/paths.h"
 #include "core/remote/remote_job.h"
+#include "core/web_address.h"
 #include "core/ytdlp/ytdlp_runner.h"
 
 namespace msplit::cli {
@@ -32,18 +34,29 @@ struct Options {
     bool copyTags = false;
     QString ytDlp;
     RemoteConfig remote;  // enabled: a server separates instead of this machine
+    // Without --repo or --remote the model comes from the cache, downloaded first if allowed.
+    bool fromCache = false;
+    ModelSource source;
+    bool download = true;
+};
+
+// A refused command line (exit status 2); other errors are the work's (status 1).
+struct UsageError {
+    std::string message;
 };
 
 double parseNumber(const QString& text, const QString& option) {
     bool ok = false;
     const double v = text.toDouble(&ok);
     if (!ok)
-        throw Error(ErrorKind::InvalidInput, "--" + option.toStdString(),
-                    "expects a number, got '" + text.toStdString() + "'");
+        throw UsageError{"--" + option.toStdString() + " expects a number, got '" +
+                         text.toStdString() + "'"};
     return v;
 }
 
-Options parse(const QStringList& args) {
+// The command line into options, with no side effects (no download, no exit). Returns -1 to go
+// on, or the exit status after --help or a refused command line.
+int parse(const QStringList& args, Options& o) {
     QCommandLineParser p;
     p.setApplicationDescription(
         "Separate songs into stems (drums, bass, vocals, ...) with Demucs models.");
@@ -59,13 +72,14 @@ Options parse(const QStringList& args) {
         {"repo", "Model repository folder (demucs --repo); default: the model cache.", "DIR"},
         {"no-download", "Fail instead of downloading a missing model."},
         {"yt-dlp", "The yt-dlp program for URL inputs (default: from PATH).", "PATH"},
-        {"shifts", "Random shifts averaged (quality vs. time).", "N",
-         QString::number(defaults::kShifts)},
-        {"overlap", "Overlap between segments.", "F", QString::number(defaults::kOverlap)},
+        {"shifts", withDefault("Random shifts averaged", engine::defaultOptions().shifts), "N",
+         QString::number(engine::defaultOptions().shifts)},
+        {"overlap", withDefault("Overlap of segments", engine::defaultOptions().overlap), "F",
+         QString::number(engine::defaultOptions().overlap)},
         {"segment", "Segment length in seconds (at most the model's).", "S"},
         {"two-stems", "Only STEM and no_STEM (the sum of the others).", "STEM"},
         {"other-method", "With --two-stems: add (default), minus (mix minus STEM) or none.", "M",
-         "add"},
+         defaults::kOtherMethod},
         {"int24", "24-bit integer WAV/FLAC."},
         {"float32", "32-bit float WAV."},
         {"flac", "FLAC output."},
@@ -73,10 +87,11 @@ Options parse(const QStringList& args) {
         {"mp3-bitrate", "MP3 bitrate in kb/s.", "K", QString::number(defaults::kMp3BitrateKbps)},
         {"clip-mode", "Avoid clipping: rescale, clamp or none.", "MODE", "rescale"},
         {"copy-tags", "Copy the source's tags (title, artist, ...) into the stems."},
-        {"device", "auto, cpu, cuda or cuda:N.", "D", defaults::kDevice},
-        {"precision", "float32, or float16/bfloat16 on CUDA.", "P", defaults::kPrecision},
+        {"device", "auto, cpu, cuda or cuda:N.", "D", engine::kDefaultDevice},
+        {"precision", "float32, or float16/bfloat16 on CUDA.", "P", engine::kDefaultPrecision},
         {{"j", "jobs"}, "CPU threads (default: all cores).", "N", "0"},
-        {"batch", "Segments per model call.", "N", QString::number(defaults::kBatchSegments)},
+        {"batch", "Segments per model call.", "N",
+         QString::number(engine::defaultOptions().batchSize)},
         {"seed", "Seed for --shifts (0: random).", "N", "0"},
         {"remote", "Separate on a Music Split server at URL instead of here.", "URL"},
         {"remote-token", "Bearer token for --remote.", "T"},
@@ -84,16 +99,9 @@ Options parse(const QStringList& args) {
          defaults::kFilenameTemplate},
     });
     addModelSourceOptions(p);
-    QStringList argv = args;
-    argv[0] = "music-split-cli separate";
-    if (!p.parse(argv)) throw Error(ErrorKind::InvalidInput, "", p.errorText().toStdString());
-    if (p.isSet("help")) {
-        std::fputs(qPrintable(p.helpText()), stdout);
-        std::exit(0);
-    }
-    Options o;
+    if (const int status = parseCommand(p, args); status >= 0) return status;
     o.inputs = p.positionalArguments();
-    if (o.inputs.isEmpty()) throw Error(ErrorKind::InvalidInput, "", "no input files (see --help)");
+    if (o.inputs.isEmpty()) throw UsageError{"no input files (see --help)"};
     o.outDir = p.value("out");
     auto& s = o.settings;
     s.model = p.value("name").toStdString();
@@ -101,33 +109,32 @@ Options parse(const QStringList& args) {
         o.remote.server = QUrl(p.value("remote"));
         o.remote.token = p.value("remote-token");
         if (!o.remote.enabled())
-            throw Error(ErrorKind::InvalidInput, "--remote",
-                        "expects a server address such as http://host:8000");
+            throw UsageError{"--remote expects a server address such as http://host:8000"};
     } else if (p.isSet("repo")) {
         s.repo = p.value("repo").toStdString();  // used as it is, as demucs --repo
     } else {
-        const ModelSource src = modelSource(p);
-        ensureModel(src, s.model, !p.isSet("no-download"));
-        s.repo = src.cache;
+        o.fromCache = true;
+        o.source = modelSource(p);
+        o.download = !p.isSet("no-download");
+        s.repo = o.source.cache;
     }
-    s.shifts = static_cast<int>(parseNumber(p.value("shifts"), "shifts"));
-    s.overlap = parseNumber(p.value("overlap"), "overlap");
-    if (p.isSet("segment")) s.segment = parseNumber(p.value("segment"), "segment");
+    s.options.shifts = static_cast<int>(parseNumber(p.value("shifts"), "shifts"));
+    s.options.overlap = parseNumber(p.value("overlap"), "overlap");
+    if (p.isSet("segment")) s.options.segment = parseNumber(p.value("segment"), "segment");
     if (p.isSet("two-stems")) s.twoStems = p.value("two-stems").toStdString();
     s.otherMethod = p.value("other-method").toStdString();
     s.device = p.value("device").toStdString();
     s.precision = p.value("precision").toStdString();
-    s.batch = static_cast<int>(parseNumber(p.value("batch"), "batch"));
-    s.seed = static_cast<uint64_t>(parseNumber(p.value("seed"), "seed"));
+    s.options.batchSize = static_cast<int>(parseNumber(p.value("batch"), "batch"));
+    s.options.seed = static_cast<uint64_t>(parseNumber(p.value("seed"), "seed"));
     o.threads = static_cast<int>(parseNumber(p.value("jobs"), "jobs"));
     o.filenameTemplate = p.value("filename");
     o.copyTags = p.isSet("copy-tags");
     o.ytDlp = p.value("yt-dlp");
 
     if (p.isSet("int24") && p.isSet("float32"))
-        throw Error(ErrorKind::InvalidInput, "", "--int24 and --float32 exclude each other");
-    if (p.isSet("flac") && p.isSet("mp3"))
-        throw Error(ErrorKind::InvalidInput, "", "--flac and --mp3 exclude each other");
+        throw UsageError{"--int24 and --float32 exclude each other"};
+    if (p.isSet("flac") && p.isSet("mp3")) throw UsageError{"--flac and --mp3 exclude each other"};
     o.encode.format = p.isSet("mp3")    ? FileFormat::Mp3
                       : p.isSet("flac") ? FileFormat::Flac
                                         : FileFormat::Wav;
@@ -135,7 +142,7 @@ Options parse(const QStringList& args) {
                      : p.isSet("int24") ? SampleFormat::Int24
                                         : SampleFormat::Int16;
     if (o.encode.format == FileFormat::Flac && o.encode.depth == SampleFormat::Float32)
-        throw Error(ErrorKind::InvalidInput, "", "FLAC cannot store 32-bit float; use --int24");
+        throw UsageError{"FLAC cannot store 32-bit float; use --int24"};
     o.encode.mp3BitrateKbps = static_cast<int>(parseNumber(p.value("mp3-bitrate"), "mp3-bitrate"));
     const QString clip = p.value("clip-mode");
     if (clip == "rescale")
@@ -145,16 +152,16 @@ Options parse(const QStringList& args) {
     else if (clip == "none")
         o.encode.clip = ClipMode::None;
     else
-        throw Error(ErrorKind::InvalidInput, "--clip-mode", "must be rescale, clamp or none");
-    return o;
+        throw UsageError{"--clip-mode must be rescale, clamp or none"};
+    return -1;
 }
 
 void separateOne(const LoadedModel& model, const Options& o, const QString& input) {
     const std::string path = input.toStdString();
     const auto start = std::chrono::steady_clock::now();
     AudioInfo info;
-    AudioBuffer mix = decodeAudio(path, static_cast<int>(model.bag->samplerate()),
-                                  static_cast<int>(model.bag->audioChannels()), &info);
+    AudioBuffer mix =
+        decodeAudio(path, model.separator->sampleRate(), model.separator->channels(), &info);
     std::fprintf(
         stderr, "Separating %s (%s) with %s on %s\n", qPrintable(QFileInfo(input).fileName()),
         formatDuration(info.durationSeconds).c_str(), model.name.c_str(), model.deviceName.c_str());
@@ -207,9 +214,8 @@ void separateRemotely(const Options& o, const QString& input) {
     if (!error.isEmpty()) throw Error(ErrorKind::Network, input.toStdString(), error.toStdString());
     const std::string outDir =
         QDir(o.outDir).filePath(QString::fromStdString(o.settings.model)).toStdString();
-    const std::string track = YtDlpRunner::isWebAddress(input)
-                                  ? QUrl(input).fileName().toStdString() + ".url"
-                                  : input.toStdString();
+    const std::string track =
+        isWebAddress(input) ? QUrl(input).fileName().toStdString() + ".url" : input.toStdString();
     for (int i = 0; i < stems.size(); ++i) {
         const AudioInfo info = probeAudio(files[i].toStdString());
         const AudioBuffer audio =
@@ -226,14 +232,20 @@ void separateRemotely(const Options& o, const QString& input) {
 
 int runSeparate(const QStringList& args) {
     Options o;
+    try {
+        if (const int status = parse(args, o); status >= 0) return status;
+    } catch (const UsageError& e) {
+        std::fprintf(stderr, "music-split-cli: %s\n", e.message.c_str());
+        return exit_code::kUsage;
+    }
     LoadedModel model;
     try {
-        o = parse(args);
+        if (o.fromCache) ensureModel(o.source, o.settings.model, o.download);
         engine::setThreads(o.threads);
         if (!o.remote.enabled()) model = loadSeparationModel(o.settings);
     } catch (const std::exception& e) {  // the app's Error, or LibTorch's while loading
         std::fprintf(stderr, "music-split-cli: %s\n", e.what());
-        return 1;
+        return exit_code::kFailed;
     }
     int failures = 0;
     for (const QString& input : o.inputs) {
@@ -265,7 +277,7 @@ int runSeparate(const QStringList& args) {
             ++failures;
         }
     }
-    return failures ? 1 : 0;
+    return failures ? exit_code::kFailed : exit_code::kOk;
 }
 
 }  // namespace msplit::cli

@@ -3,7 +3,8 @@
 #include <QCommandLineParser>
 #include <QIcon>
 
-#include "core/engine/device.h"
+#include "app/command_line.h"
+#include "core/engine/engine.h"
 #include "core/log/logging.h"
 #include "ui/main_window.h"
 
@@ -22,7 +23,9 @@ int main(int argc, char** argv) {
     parser.addVersionOption();
     parser.addOption({"verbose", "Log debug messages."});  // -v is --version
     parser.addPositionalArgument("files", "Songs to open.", "[FILE...]");
-    parser.process(app);
+    if (const int status = msplit::parseCommandLine(parser, app.arguments(), "music-split", true);
+        status >= 0)
+        return status;
     msplit::initLogging(parser.isSet("verbose"));
 
     msplit::ui::MainWindow window;

@@ -15,6 +15,7 @@
 #include "core/jobs/separation.h"
 #include "core/models/catalog.h"
 #include "core/models/local_repo.h"
+#include "core/web_address.h"
 #include "core/ytdlp/ytdlp_runner.h"
 
 namespace msplit::server {
@@ -144,7 +145,7 @@ QJsonObject ApiServer::modelInfo(const std::string& name) const {
         s.repo = options_.repo.toStdString();
         s.model = name;
         s.device = "cpu";
-        stems = toArray(loadSeparationModel(s).bag->sources());
+        stems = toArray(loadSeparationModel(s).separator->sources());
     }
     return info_[name] = QJsonObject{{"names", stems}, {"description", description}};
 }
@@ -231,7 +232,7 @@ QHttpServerResponse ApiServer::separateYoutube(const QHttpServerRequest& request
     if (err.error != QJsonParseError::NoError)
         return fault(Status::BadRequest, tr("the body is not JSON: %1").arg(err.errorString()));
     const QString url = o["url"].toString();
-    if (!YtDlpRunner::isWebAddress(url))
+    if (!isWebAddress(url))
         return fault(Status::BadRequest, tr("'url' must be an http(s) address"));
     const QString modelName = o["model_name"].toString("htdemucs");
     if (auto no = refuse(modelName)) return std::move(*no);

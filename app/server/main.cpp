@@ -8,32 +8,33 @@
 
 #include <spdlog/spdlog.h>
 
+#include "app/command_line.h"
+#include "app/exit_codes.h"
 #include "app/server/api_server.h"
-#include "core/engine/device.h"
+#include "core/engine/engine.h"
 #include "core/log/logging.h"
 #include "core/paths.h"
 
 namespace {
 
+using msplit::server::ServerOptions;
+
+// A refused command line: the message for stderr.
+struct UsageError {
+    QString message;
+};
+
 double number(const QCommandLineParser& p, const QString& name) {
     bool ok = false;
     const double v = p.value(name).toDouble(&ok);
-    if (!ok || v < 0) {
-        std::fprintf(stderr, "music-split-server: --%s expects a number, got '%s'\n",
-                     qPrintable(name), qPrintable(p.value(name)));
-        std::exit(2);
-    }
+    if (!ok || v < 0)
+        throw UsageError{QString("--%1 expects a number, got '%2'").arg(name, p.value(name))};
     return v;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-    msplit::engine::prepareProcess();
-    QCoreApplication app(argc, argv);
-    QCoreApplication::setApplicationName("music-split-server");
-    QCoreApplication::setApplicationVersion(MUSIC_SPLIT_VERSION);
-
+// The command line into options, with no side effects. Returns -1 to go on, or the exit status
+// (after --help or --version, or a refused command line).
+int parseOptions(const QStringList& args, ServerOptions& o) {
     const QString dataJobs = QString::fromStdString(msplit::paths::dataDir()) + "/server-jobs";
     QCommandLineParser p;
     p.setApplicationDescription("Serves the Music Split separation API (REST, see README).");
@@ -52,16 +53,22 @@ int main(int argc, char** argv) {
         {"jobs-dir", "Where jobs, uploads and stems are kept.", "DIR", dataJobs},
         {"keep-hours", "Finished jobs are deleted this long after they end.", "H", "24"},
         {"yt-dlp", "The yt-dlp program for /separate/youtube.", "PATH"},
-        {"device", "auto, cpu, cuda or cuda:N.", "D", "auto"},
+        {"device", "auto, cpu, cuda or cuda:N.", "D", msplit::engine::kDefaultDevice},
         {{"j", "jobs"}, "CPU threads (default: all cores).", "N", "0"},
-        {"shifts", "Random shifts averaged per song (0: repeatable results).", "N", "1"},
-        {"overlap", "Overlap between segments.", "F", "0.25"},
+        {"shifts",
+         QString("Random shifts per song, 0: repeatable (default: %1).")
+             .arg(msplit::engine::defaultOptions().shifts),
+         "N", QString::number(msplit::engine::defaultOptions().shifts)},
+        {"overlap",
+         QString("Overlap of segments (default: %1).")
+             .arg(msplit::engine::defaultOptions().overlap),
+         "F", QString::number(msplit::engine::defaultOptions().overlap)},
         {"verbose", "More logging."},
     });
-    p.process(app);
-    msplit::initLogging(p.isSet("verbose"));
-
-    msplit::server::ServerOptions o;
+    if (const int status = msplit::parseCommandLine(p, args, "music-split-server", true);
+        status >= 0)
+        return status;
+    o.verbose = p.isSet("verbose");
     o.host = p.value("host");
     o.port = static_cast<int>(number(p, "port"));
     o.repo = p.isSet("repo") ? p.value("repo") : p.value("cache");
@@ -76,9 +83,27 @@ int main(int argc, char** argv) {
     o.threads = static_cast<int>(number(p, "jobs"));
     o.shifts = static_cast<int>(number(p, "shifts"));
     o.overlap = number(p, "overlap");
+    return -1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    msplit::engine::prepareProcess();
+    QCoreApplication app(argc, argv);
+    QCoreApplication::setApplicationName("music-split-server");
+    QCoreApplication::setApplicationVersion(MUSIC_SPLIT_VERSION);
+    ServerOptions o;
+    try {
+        if (const int status = parseOptions(app.arguments(), o); status >= 0) return status;
+    } catch (const UsageError& e) {
+        std::fprintf(stderr, "music-split-server: %s\n", qPrintable(e.message));
+        return msplit::exit_code::kUsage;
+    }
+    msplit::initLogging(o.verbose);
     if (!QDir().mkpath(o.jobsDir)) {
         std::fprintf(stderr, "music-split-server: cannot create %s\n", qPrintable(o.jobsDir));
-        return 1;
+        return msplit::exit_code::kFailed;
     }
     msplit::engine::setThreads(o.threads);
 
@@ -87,7 +112,7 @@ int main(int argc, char** argv) {
     if (!port) {
         std::fprintf(stderr, "music-split-server: cannot listen on %s:%d\n", qPrintable(o.host),
                      o.port);
-        return 1;
+        return msplit::exit_code::kFailed;
     }
     // Tests and scripts read this line to learn the port.
     std::printf("listening on http://%s:%u\n", qPrintable(o.host), unsigned(port));

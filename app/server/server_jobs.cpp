@@ -66,9 +66,9 @@ ServerJobs::ServerJobs(const ServerOptions& options, QObject* parent)
     config.separation.repo = options.repo.toStdString();
     if (!options.device.isEmpty()) config.separation.device = options.device.toStdString();
     config.threads = options.threads;
-    config.separation.shifts = options.shifts;
-    config.separation.overlap = options.overlap;
-    config.format = "flac24";
+    config.separation.options.shifts = options.shifts;
+    config.separation.options.overlap = options.overlap;
+    config.format = defaults::kLibraryFormat;
     queue_.setConfig(config);
     connect(&queue_, &JobQueue::itemChanged, this, &ServerJobs::onQueueChanged);
     connect(&queue_, &JobQueue::itemFinished, this, &ServerJobs::onQueueFinished);

@@ -2,6 +2,8 @@
 // How music-split-server was started.
 #include <QString>
 
+#include "core/engine/engine.h"
+
 namespace msplit::server {
 
 struct ServerOptions {
@@ -17,8 +19,9 @@ struct ServerOptions {
     QString ytDlp;          // yt-dlp program (default: from PATH)
     QString device;         // engine device: auto, cpu, cuda...
     int threads = 0;
-    int shifts = 1;  // as demucs --shifts; 0 makes results repeatable
-    double overlap = 0.25;
+    int shifts = engine::defaultOptions().shifts;  // 0 makes results repeatable
+    double overlap = engine::defaultOptions().overlap;
+    bool verbose = false;
 };
 
 }  // namespace msplit::server

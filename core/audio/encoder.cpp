@@ -4,7 +4,7 @@
 #include <cmath>
 #include <vector>
 
-#include "core/audio/atomic_file.h"
+#include "core/atomic_file.h"
 #include "core/audio/ffmpeg_util.h"
 #include "core/error.h"
 

@@ -3,7 +3,6 @@
 // overlap and triangular cross-fades, the random-shift trick, progress and cancellation.
 #include <ATen/ATen.h>
 
-#include <atomic>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -11,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "core/engine/engine.h"
 #include "core/engine/model.h"
 
 namespace msplit::engine {
@@ -37,33 +37,8 @@ private:
     std::vector<std::vector<double>> weights_;
 };
 
-class CancelToken {
-public:
-    void cancel() { cancelled_.store(true); }
-    bool cancelled() const { return cancelled_.load(); }
-
-private:
-    std::atomic<bool> cancelled_{false};
-};
-
-struct Progress {
-    int64_t done = 0;  // model forwards finished
-    int64_t total = 0;
-    double elapsedSeconds = 0;
-    double etaSeconds = -1;  // unknown until the first forward is done
-    double fraction() const { return total ? double(done) / double(total) : 0.0; }
-};
-using ProgressCallback = std::function<void(const Progress&)>;
-
-struct ApplyOptions {
-    int shifts = 1;     // random offsets up to 0.5 s, averaged
-    bool split = true;  // process in overlapping segments
-    double overlap = 0.25;
-    double transitionPower = 1.0;
-    std::optional<double> segment;  // seconds; default: the models' own
-    uint64_t seed = 0;              // for the shifts; 0: random
-    int batchSize = 1;              // segments per forward call
-};
+// The facade's options under the name apply.cpp has always used.
+using ApplyOptions = SeparateOptions;
 
 // mix: (B, channels, T) on any device; returns (B, sources, channels, T) on the mix's device.
 // Throws Cancelled when `cancel` is triggered (checked before every model forward).

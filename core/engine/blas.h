@@ -3,6 +3,8 @@
 // LibTorch builds), which keeps its own kernel choice and thread pool.
 #include <string>
 
+#include "core/engine/engine.h"  // blasDescription()
+
 namespace msplit::engine {
 
 // Once per process, before any matrix product (setThreads() calls it first, on the main thread):
@@ -25,8 +27,5 @@ void tuneBlas();
 // Sets the BLAS library's own thread count (OpenBLAS's pool is separate from LibTorch's).
 // Does nothing with other BLAS libraries. setThreads() calls it.
 void setBlasThreads(int n);
-
-// E.g. "OpenBLAS 0.3.21 (SkylakeX kernels)"; "" when the BLAS is not OpenBLAS.
-std::string blasDescription();
 
 }  // namespace msplit::engine

@@ -68,6 +68,10 @@ std::string gpuName(int index) {
     return {};
 }
 
+std::string describeDevice(const std::string& device) {
+    return deviceDescription(parseDevice(device));
+}
+
 std::string deviceDescription(const at::Device& device) {
     if (device.is_cpu()) return "CPU (" + std::to_string(at::get_num_threads()) + " threads)";
     const int index = device.has_index() ? device.index() : 0;

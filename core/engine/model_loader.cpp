@@ -1,5 +1,7 @@
 #include "core/engine/model_loader.h"
 
+#include "core/engine/device.h"
+
 #include "core/engine/checkpoint.h"
 #include "core/engine/error.h"
 #include "core/engine/hdemucs.h"
@@ -38,6 +40,18 @@ std::shared_ptr<Model> loadModel(const std::string& path, const at::TensorOption
     for (const auto& key : kwargs.unused())
         log(LogLevel::Debug, path + ": ignoring model argument " + key);
     return model;
+}
+
+std::shared_ptr<Bag> loadBag(const ModelSpec& spec) {
+    if (spec.files.empty()) throw Error("no model file given");
+    const at::Device device = parseDevice(spec.device);
+    const at::ScalarType dtype = parsePrecision(spec.precision, device);
+    std::vector<std::shared_ptr<Model>> models;
+    for (const auto& file : spec.files)
+        models.push_back(loadModel(file, at::TensorOptions().device(device).dtype(dtype)));
+    std::optional<Segment> segment;
+    if (spec.segment) segment = Segment::fromSeconds(*spec.segment);
+    return std::make_shared<Bag>(std::move(models), spec.weights, segment);
 }
 
 }  // namespace msplit::engine

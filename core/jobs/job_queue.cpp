@@ -3,7 +3,7 @@
 #include <QFileInfo>
 #include <QPointer>
 
-#include "core/engine/device.h"
+#include "core/engine/engine.h"
 #include "core/jobs/remote_task.h"
 
 namespace msplit {
@@ -26,7 +26,7 @@ void JobQueue::setConfig(const JobConfig& config) {
 
 LoadedModel JobQueue::modelFor(const SeparationSettings& s) {
     const std::string key = s.repo + "|" + s.model + "|" + s.device + "|" + s.precision +
-                            (s.segment ? "|" + std::to_string(*s.segment) : "");
+                            (s.options.segment ? "|" + std::to_string(*s.options.segment) : "");
     std::lock_guard<std::mutex> lock(modelMutex_);
     auto it = models_.find(key);
     if (it == models_.end()) it = models_.emplace(key, loadSeparationModel(s)).first;

@@ -75,15 +75,18 @@ QString Library::beginJob(const QString& title, QString* id) const {
     QString slug = QString(title).replace(unsafe, "_").left(60);
     if (slug.isEmpty()) slug = "song";
     const QString stamp = QDateTime::currentDateTime().toString("yyyyMMdd-HHmmss");
-    QString name = stamp + "-" + slug;
-    for (int n = 2;
-         QDir(root_ + "/" + name).exists() || QDir(root_ + "/." + name + ".tmp").exists(); ++n)
-        name = stamp + "-" + slug + "-" + QString::number(n);
-    const QString temp = root_ + "/." + name + ".tmp";
-    if (!QDir().mkpath(temp))
-        throw Error(ErrorKind::Io, temp.toStdString(), "cannot create the result folder");
-    *id = name;
-    return temp;
+    if (!QDir().mkpath(root_))
+        throw Error(ErrorKind::Io, root_.toStdString(), "cannot create the library folder");
+    // mkdir either creates the temporary folder or fails because it exists: two jobs of the
+    // same title in the same second (other threads, other processes) never share one.
+    const QDir root(root_);
+    for (int n = 1; n < 10000; ++n) {
+        const QString name = stamp + "-" + slug + (n > 1 ? "-" + QString::number(n) : "");
+        if (root.exists(name) || !root.mkdir("." + name + ".tmp")) continue;
+        *id = name;
+        return root_ + "/." + name + ".tmp";
+    }
+    throw Error(ErrorKind::Io, root_.toStdString(), "cannot create the result folder");
 }
 
 JobRecord Library::commitJob(const QString& tempFolder, JobRecord record) const {

@@ -48,7 +48,7 @@ void RemoteTask::onFinished(const QStringList& stems) {
     r.separationSeconds = double(clock_.elapsed()) / 1000.0;
     r.created = QDateTime::currentDateTime();
     r.settings = {{"server", config_.remote.server.toString(QUrl::RemoveUserInfo)},
-                  {"format", "flac24"}};
+                  {"format", defaults::kLibraryFormat}};
     const Library library(config_.libraryRoot);
     try {
         const QString first = temp_ + "/" + stems.first() + ".flac";

@@ -3,9 +3,8 @@
 #include <QDir>
 #include <QFileInfo>
 
-#include "core/engine/device.h"
-#include "core/engine/error.h"
-#include "core/engine/model_loader.h"
+#include <algorithm>
+
 #include "core/error.h"
 #include "core/models/local_repo.h"
 
@@ -14,50 +13,31 @@ namespace msplit {
 LoadedModel loadSeparationModel(const SeparationSettings& s) {
     if (s.repo.empty()) throw Error(ErrorKind::NotFound, s.model, "no model folder given");
     LocalRepo repo(s.repo);
-    BagSpec spec = repo.resolve(s.model);
+    engine::ModelSpec spec = toModelSpec(repo.resolve(s.model));
+    spec.device = s.device;
+    spec.precision = s.precision;
     try {
-        const at::Device device = engine::parseDevice(s.device);
-        const at::ScalarType dtype = engine::parsePrecision(s.precision, device);
-        std::vector<std::shared_ptr<engine::Model>> models;
-        for (const auto& file : spec.files)
-            models.push_back(
-                engine::loadModel(file, at::TensorOptions().device(device).dtype(dtype)));
-        std::optional<engine::Segment> segment;
-        if (spec.segment) segment = engine::Segment::fromSeconds(*spec.segment);
         LoadedModel loaded;
         loaded.name = s.model;
-        loaded.bag = std::make_shared<engine::Bag>(std::move(models), spec.weights, segment);
-        loaded.deviceName = engine::deviceDescription(device);
+        loaded.separator = engine::Separator::load(spec);
+        loaded.deviceName = loaded.separator->deviceName();
         return loaded;
     } catch (const engine::Error& e) {
         throw Error(ErrorKind::InvalidInput, s.model, e.what());
     }
 }
 
-namespace {
-
-AudioBuffer fromTensor(const at::Tensor& t, int sampleRate) {
-    at::Tensor c = t.to(at::kCPU, at::kFloat).contiguous();
-    AudioBuffer b;
-    b.sampleRate = sampleRate;
-    b.channels = static_cast<int>(c.size(0));
-    b.samples.assign(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
-    return b;
-}
-
-}  // namespace
-
 std::vector<Stem> separateAudio(const LoadedModel& model, const AudioBuffer& mix,
                                 const SeparationSettings& s,
                                 const engine::ProgressCallback& progress,
                                 const engine::CancelToken* cancel) {
-    const engine::Bag& bag = *model.bag;
-    if (mix.sampleRate != bag.samplerate() || mix.channels != bag.audioChannels())
+    const engine::Separator& separator = *model.separator;
+    if (mix.sampleRate != separator.sampleRate() || mix.channels != separator.channels())
         throw Error(ErrorKind::Internal, model.name,
                     "the mix is not at the model's sample rate and channel count");
     if (mix.frames() < 2)
         throw Error(ErrorKind::NoAudio, model.name, "the audio is too short to separate");
-    const auto& sources = bag.sources();
+    const auto& sources = separator.sources();
     if (s.twoStems && std::find(sources.begin(), sources.end(), *s.twoStems) == sources.end()) {
         std::string all;
         for (const auto& n : sources)
@@ -65,41 +45,49 @@ std::vector<Stem> separateAudio(const LoadedModel& model, const AudioBuffer& mix
         throw Error(ErrorKind::InvalidInput, *s.twoStems,
                     "this stem is not in the model (its stems: " + all + ")");
     }
-    engine::ApplyOptions opt;
-    opt.shifts = s.shifts;
-    opt.overlap = s.overlap;
-    opt.segment = s.segment;
-    opt.seed = s.seed;
-    opt.batchSize = s.batch;
-    at::Tensor wav = at::from_blob(const_cast<float*>(mix.samples.data()),
-                                   {mix.channels, mix.frames()}, at::kFloat);
-    at::Tensor out;
+    if (s.twoStems && s.otherMethod != "add" && s.otherMethod != "minus" && s.otherMethod != "none")
+        throw Error(ErrorKind::InvalidInput, s.otherMethod,
+                    "unknown method for the other stem (use add, minus or none)");
+    std::vector<std::vector<float>> out;
     try {
-        out = engine::separate(bag, wav, opt, progress, cancel);
+        out = separator.separate(mix.samples.data(), mix.frames(), s.options, progress, cancel);
     } catch (const engine::Cancelled&) {
         throw Error(ErrorKind::Cancelled, model.name, "separation cancelled");
     } catch (const engine::Error& e) {
         throw Error(ErrorKind::InvalidInput, model.name, e.what());
     }
+    const auto stemOf = [&](std::vector<float> samples) {
+        AudioBuffer b;
+        b.sampleRate = mix.sampleRate;
+        b.channels = mix.channels;
+        b.samples = std::move(samples);
+        return b;
+    };
 
     std::vector<Stem> stems;
-    const int sr = static_cast<int>(bag.samplerate());
     if (!s.twoStems) {
         for (size_t i = 0; i < sources.size(); ++i)
-            stems.push_back({sources[i], fromTensor(out[static_cast<int64_t>(i)], sr)});
+            stems.push_back({sources[i], stemOf(std::move(out[i]))});
         return stems;
     }
-    const auto index = static_cast<int64_t>(std::find(sources.begin(), sources.end(), *s.twoStems) -
-                                            sources.begin());
-    at::Tensor stem = out[index];
-    stems.push_back({*s.twoStems, fromTensor(stem, sr)});
-    if (s.otherMethod == "add") {
-        stems.push_back({"no_" + *s.twoStems, fromTensor(out.sum(0) - stem, sr)});
-    } else if (s.otherMethod == "minus") {
-        stems.push_back({"minus_" + *s.twoStems, fromTensor(wav - stem, sr)});
-    } else if (s.otherMethod != "none") {
-        throw Error(ErrorKind::InvalidInput, s.otherMethod,
-                    "unknown method for the other stem (use add, minus or none)");
+    const auto index = static_cast<size_t>(std::find(sources.begin(), sources.end(), *s.twoStems) -
+                                           sources.begin());
+    if (s.otherMethod == "add") {  // the other sources summed, as demucs does
+        std::vector<float> rest(out[index].size(), 0.0f);
+        for (size_t k = 0; k < out.size(); ++k)
+            if (k != index)
+                for (size_t i = 0; i < rest.size(); ++i)
+                    rest[i] += out[k][i];
+        stems.push_back({*s.twoStems, stemOf(std::move(out[index]))});
+        stems.push_back({"no_" + *s.twoStems, stemOf(std::move(rest))});
+    } else if (s.otherMethod == "minus") {  // the mix minus the stem
+        std::vector<float> rest(mix.samples.begin(), mix.samples.end());
+        for (size_t i = 0; i < rest.size(); ++i)
+            rest[i] -= out[index][i];
+        stems.push_back({*s.twoStems, stemOf(std::move(out[index]))});
+        stems.push_back({"minus_" + *s.twoStems, stemOf(std::move(rest))});
+    } else {
+        stems.push_back({*s.twoStems, stemOf(std::move(out[index]))});
     }
     return stems;
 }

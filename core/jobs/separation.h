@@ -10,27 +10,23 @@
 #include "core/audio/audio_buffer.h"
 #include "core/audio/encoder.h"
 #include "core/defaults.h"
-#include "core/engine/apply.h"
+#include "core/engine/engine.h"
 
 namespace msplit {
 
 struct SeparationSettings {
     std::string model = defaults::kModel;
     std::string repo;  // local model repository
-    int shifts = defaults::kShifts;
-    double overlap = defaults::kOverlap;
-    std::optional<double> segment;  // seconds
-    std::string device = defaults::kDevice;
-    std::string precision = defaults::kPrecision;
-    int batch = defaults::kBatchSegments;
-    uint64_t seed = 0;
-    std::optional<std::string> twoStems;  // STEM and no_STEM
-    std::string otherMethod = "add";      // for two stems: add | minus | none
+    std::string device = engine::kDefaultDevice;
+    std::string precision = engine::kDefaultPrecision;
+    engine::SeparateOptions options = engine::defaultOptions();  // shifts, overlap, segment...
+    std::optional<std::string> twoStems;                         // STEM and no_STEM
+    std::string otherMethod = defaults::kOtherMethod;            // add | minus | none
 };
 
 struct LoadedModel {
     std::string name;
-    std::shared_ptr<engine::Bag> bag;
+    std::shared_ptr<const engine::Separator> separator;
     std::string deviceName;
 };
 

@@ -16,8 +16,7 @@
 
 #include "core/audio/decoder.h"
 #include "core/audio/encoder.h"
-#include "core/engine/device.h"
-#include "core/engine/error.h"
+#include "core/engine/engine.h"
 #include "core/error.h"
 
 namespace msplit {
@@ -68,10 +67,9 @@ JobRecord SeparationTask::separate(const QString& temp, const QString& id) {
 
     cb_.progress(0, -1, QObject::tr("Decoding"));
     AudioInfo info;
-    const AudioBuffer mix =
-        decodeAudio(source_.toStdString(), static_cast<int>(model.bag->samplerate()),
-                    static_cast<int>(model.bag->audioChannels()), &info,
-                    [this](double) { return !cancel_.cancelled(); });
+    const AudioBuffer mix = decodeAudio(source_.toStdString(), model.separator->sampleRate(),
+                                        model.separator->channels(), &info,
+                                        [this](double) { return !cancel_.cancelled(); });
     // Separation is nearly all of the time: it gets 0.02 .. 0.95 of the bar.
     auto stems = separateAudio(
         model, mix, s,
@@ -118,9 +116,9 @@ JobRecord SeparationTask::separate(const QString& temp, const QString& id) {
     }
     r.separationSeconds = double(clock.elapsed()) / 1000.0;
     r.created = QDateTime::currentDateTime();
-    r.settings = {{"shifts", s.shifts},
-                  {"overlap", s.overlap},
-                  {"segment", s.segment ? *s.segment : 0.0},
+    r.settings = {{"shifts", s.options.shifts},
+                  {"overlap", s.options.overlap},
+                  {"segment", s.options.segment ? *s.options.segment : 0.0},
                   {"device", QString::fromStdString(model.deviceName)},
                   {"format", config_.format}};
     return r;

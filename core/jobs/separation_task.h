@@ -7,7 +7,7 @@
 
 #include <functional>
 
-#include "core/engine/apply.h"
+#include "core/engine/engine.h"
 #include "core/jobs/library.h"
 #include "core/jobs/separation.h"
 #include "core/remote/remote_job.h"
@@ -17,10 +17,10 @@ namespace msplit {
 struct JobConfig {
     SeparationSettings separation;  // repo: the model cache
     QString libraryRoot;
-    QString format = "flac24";  // library stems: flac24 or wav32f
-    int threads = 0;            // LibTorch threads; 0: all cores
-    int cpuJobs = 1;            // jobs at once on the CPU
-    RemoteConfig remote;        // enabled: a Music Split server separates instead
+    QString format = defaults::kLibraryFormat;  // library stems: flac24 or wav32f
+    int threads = 0;                            // LibTorch threads; 0: all cores
+    int cpuJobs = 1;                            // jobs at once on the CPU
+    RemoteConfig remote;                        // enabled: a Music Split server separates instead
 };
 
 using ModelProvider = std::function<LoadedModel(const SeparationSettings&)>;

@@ -7,8 +7,7 @@
 #include <QDir>
 #include <QtGlobal>
 
-#include "core/engine/blas.h"
-#include "core/engine/log.h"
+#include "core/engine/engine.h"
 #include "core/paths.h"
 
 namespace msplit {

@@ -106,4 +106,12 @@ BagSpec LocalRepo::resolve(const std::string& name) const {
     return spec;
 }
 
+engine::ModelSpec toModelSpec(const BagSpec& bag) {
+    engine::ModelSpec spec;
+    spec.files = bag.files;
+    spec.weights = bag.weights;
+    spec.segment = bag.segment;
+    return spec;
+}
+
 }  // namespace msplit

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "core/engine/engine.h"
+
 namespace msplit {
 
 struct BagSpec {
@@ -35,6 +37,9 @@ private:
     std::map<std::string, std::string> checksums_;  // sig -> sha prefix
     std::map<std::string, std::string> bags_;       // name -> yaml file
 };
+
+// What the engine loads for a resolved bag (on the engine's default device and precision).
+engine::ModelSpec toModelSpec(const BagSpec& bag);
 
 // First `length` hex digits of the file's SHA-256 (Qt's implementation).
 std::string sha256Prefix(const std::string& path, int length = 64);

@@ -11,7 +11,7 @@
 #include <set>
 #include <sstream>
 
-#include "core/audio/atomic_file.h"
+#include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/models/local_repo.h"
 

@@ -10,7 +10,6 @@
 #include "core/audio/decoder.h"
 #include "core/error.h"
 #include "core/player/mixer_device.h"
-#include "core/settings.h"
 
 namespace msplit {
 
@@ -23,7 +22,7 @@ Player::~Player() {
     stopSink();
 }
 
-void Player::load(const JobRecord& record) {
+void Player::load(const TrackFiles& track) {
     stop();
     const int generation = ++loadGeneration_;
     QPointer<Player> self(this);
@@ -42,19 +41,20 @@ void Player::load(const JobRecord& record) {
         if (!names->isEmpty() && names->first() == tr("mix")) mixer_->setMute(0, true);
         Q_EMIT loaded();
     });
-    watcher->setFuture(QtConcurrent::run([record, lanes, names, failure] {
+    watcher->setFuture(QtConcurrent::run([track, lanes, names, failure] {
         try {
-            for (const QString& stem : record.stems) {
-                AudioBuffer b = decodeAudio(record.stemFile(stem).toStdString());
-                if (record.gain != 1.0)
+            for (qsizetype i = 0; i < track.files.size(); ++i) {
+                AudioBuffer b = decodeAudio(track.files[i].toStdString());
+                if (track.gain != 1.0)
                     for (float& x : b.samples)
-                        x = static_cast<float>(x / record.gain);
+                        x = static_cast<float>(x / track.gain);
                 lanes->push_back(std::make_shared<AudioBuffer>(std::move(b)));
-                names->append(stem);
+                names->append(track.names.value(i));
             }
             try {  // the original, when it is still there
+                if (track.original.isEmpty()) throw Error(ErrorKind::NotFound, "", "no original");
                 lanes->insert(lanes->begin(), std::make_shared<AudioBuffer>(
-                                                  decodeAudio(record.source.toStdString())));
+                                                  decodeAudio(track.original.toStdString())));
                 names->prepend(QObject::tr("mix"));
             } catch (const Error&) {
             }
@@ -94,11 +94,10 @@ void Player::stopSink() {
 void Player::play() {
     if (!mixer_ || playing_) return;
     if (mixer_->position() >= mixer_->length() && !mixer_->looping()) mixer_->seek(0);
-    // The output chosen in the settings, else the system's default.
+    // The output the caller chose, else the system's default.
     QAudioDevice out = QMediaDevices::defaultAudioOutput();
-    const QByteArray wanted = AppSettings().value("player/output").toByteArray();
     for (const QAudioDevice& d : QMediaDevices::audioOutputs())
-        if (!wanted.isEmpty() && d.id() == wanted) out = d;
+        if (!outputId_.isEmpty() && d.id() == outputId_) out = d;
     if (out.isNull()) {
         outputError_ = tr("No audio output device: playback is not available");
         Q_EMIT error(outputError_);

@@ -8,7 +8,6 @@
 
 #include <memory>
 
-#include "core/jobs/library.h"
 #include "core/player/mixer.h"
 
 class QAudioSink;
@@ -17,15 +16,24 @@ namespace msplit {
 
 class MixerDevice;
 
+// What load() plays: stem files, and the original mix as a first lane that starts muted.
+struct TrackFiles {
+    QStringList names;  // one per file
+    QStringList files;
+    double gain = 1;   // the stems were scaled by this when written; playback undoes it
+    QString original;  // the song itself; skipped when it cannot be read
+};
+
 class Player : public QObject {
     Q_OBJECT
 public:
     explicit Player(QObject* parent = nullptr);
     ~Player() override;
 
-    // Decodes the stems (and the original mix, as a first lane that starts muted) off the UI
-    // thread; `loaded` or `error` follows.
-    void load(const JobRecord& record);
+    // Decodes the files off the UI thread; `loaded` or `error` follows.
+    void load(const TrackFiles& track);
+    // The audio output to play on (a QAudioDevice id); empty or unknown: the system's default.
+    void setOutputDevice(const QByteArray& id) { outputId_ = id; }
     // Replaces the lanes directly (tests, and callers that already hold the audio).
     using Lanes = std::vector<std::shared_ptr<const AudioBuffer>>;
     void setLanes(const QStringList& names, const Lanes& audio);
@@ -63,6 +71,7 @@ private:
     QTimer tick_;
     bool playing_ = false;
     QString outputError_;
+    QByteArray outputId_;
     int loadGeneration_ = 0;
 };
 

@@ -13,7 +13,7 @@
 
 #include <algorithm>
 
-#include "core/ytdlp/ytdlp_runner.h"
+#include "core/web_address.h"
 
 namespace msplit {
 namespace {
@@ -124,7 +124,7 @@ void RemoteJob::start(const QString& source, const QString& model, const QString
     model_ = model;
     outDir_ = outDir;
     if (!config_.enabled()) return end(tr("No server address is set for remote separation."));
-    if (!YtDlpRunner::isWebAddress(source) && !QFileInfo(source).isFile())
+    if (!isWebAddress(source) && !QFileInfo(source).isFile())
         return end(tr("%1 does not exist.").arg(source));
     if (!QDir().mkpath(outDir)) return end(tr("Cannot create the folder %1.").arg(outDir));
     submit();
@@ -132,7 +132,7 @@ void RemoteJob::start(const QString& source, const QString& model, const QString
 
 void RemoteJob::submit() {
     QNetworkReply* reply = nullptr;
-    if (YtDlpRunner::isWebAddress(source_)) {
+    if (isWebAddress(source_)) {
         QNetworkRequest req = request("/separate/youtube");
         req.setHeader(QNetworkRequest::ContentTypeHeader, "application/json");
         const QJsonObject body{{"url", source_}, {"model_name", model_}};

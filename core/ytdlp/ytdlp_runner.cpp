@@ -9,6 +9,7 @@
 #include <QUrl>
 
 #include "core/error.h"
+#include "core/web_address.h"
 
 namespace msplit {
 namespace {
@@ -58,11 +59,6 @@ QString YtDlpRunner::findProgram(const QString& configured, QString* error) {
                     "yt-dlp for the newest) or set its path in Settings.")
                      .arg(configured.isEmpty() ? QString() : " at " + configured);
     return found;
-}
-
-bool YtDlpRunner::isWebAddress(const QString& text) {
-    const QUrl u(text);
-    return u.isValid() && (u.scheme() == "http" || u.scheme() == "https") && !u.host().isEmpty();
 }
 
 QString YtDlpRunner::plainError(const QString& out) {

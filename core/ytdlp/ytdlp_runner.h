@@ -38,8 +38,6 @@ public:
 
     // The program that would run, or an explanation of why there is none.
     static QString findProgram(const QString& configured, QString* error);
-    // An http(s) address with a host: what start() accepts.
-    static bool isWebAddress(const QString& text);
     // yt-dlp's error lines turned into a sentence for users.
     static QString plainError(const QString& ytdlpOutput);
 

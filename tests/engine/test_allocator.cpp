@@ -36,7 +36,7 @@ bool hugePageAligned(const at::Tensor& t) {
 class TestAllocator : public QObject {
     Q_OBJECT
 
-private slots:
+private Q_SLOTS:
     void initTestCase() { engine::setThreads(0); }  // installs the allocator, as the apps do
     void init() { engine::releaseCachedBlocks(); }
 

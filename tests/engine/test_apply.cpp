@@ -1,5 +1,5 @@
 // apply.cpp's behaviour beyond the reference cases: shifts, batching, segments, progress,
-// cancellation, two stems, bags and the local repository rules.
+// cancellation and bags.
 #include <random>
 
 #include <QTemporaryDir>
@@ -10,9 +10,6 @@
 #include "core/engine/error.h"
 #include "core/engine/model_loader.h"
 #include "core/engine/npy.h"
-#include "core/error.h"
-#include "core/jobs/separation.h"
-#include "core/models/local_repo.h"
 #include "tests/common/fixtures.h"
 
 using namespace msplit;
@@ -199,80 +196,6 @@ private Q_SLOTS:
         at::Tensor bag =
             engine::separate(engine::Bag({tiny(), tiny()}, {{1, 0, 1, 0}, {0, 1, 0, 1}}), mix, opt);
         QVERIFY(test::relativeError(bag, single) < 1e-6);
-    }
-
-    void twoStemsSumToTheEstimate() {
-        SeparationSettings s;
-        s.model = "htdemucs_tiny";
-        s.repo = test::repoDir().toStdString();
-        s.shifts = 0;
-        LoadedModel model = loadSeparationModel(s);
-        AudioBuffer mix;
-        mix.sampleRate = 44100;
-        mix.channels = 2;
-        at::Tensor wav = tinyMix().slice(1, 0, 44100 * 2).contiguous();
-        mix.samples.assign(wav.data_ptr<float>(), wav.data_ptr<float>() + wav.numel());
-        auto all = separateAudio(model, mix, s);
-        QCOMPARE(all.size(), size_t(4));
-        s.twoStems = "vocals";
-        auto two = separateAudio(model, mix, s);
-        QCOMPARE(two.size(), size_t(2));
-        QCOMPARE(two[0].name, std::string("vocals"));
-        QCOMPARE(two[1].name, std::string("no_vocals"));
-        for (size_t i = 0; i < two[0].audio.samples.size(); i += 997) {
-            QCOMPARE(two[0].audio.samples[i], all[3].audio.samples[i]);
-            const float others =
-                all[0].audio.samples[i] + all[1].audio.samples[i] + all[2].audio.samples[i];
-            QVERIFY(std::abs(two[1].audio.samples[i] - others) < 1e-5f);
-        }
-        s.twoStems = "kazoo";
-        try {
-            separateAudio(model, mix, s);
-            QFAIL("an unknown stem was accepted");
-        } catch (const Error& e) {
-            QVERIFY(QString(e.what()).contains("drums, bass, other, vocals"));
-        }
-    }
-
-    void localRepoChecksAndResolves() {
-        LocalRepo repo(test::repoDir().toStdString());
-        QVERIFY(repo.has("htdemucs_ft_bag_tiny"));
-        QVERIFY(repo.has("91f11081"));
-        BagSpec bag = repo.resolve("htdemucs_ft_bag_tiny");
-        QCOMPARE(bag.files.size(), size_t(4));
-        QCOMPARE(bag.weights.size(), size_t(4));
-        QCOMPARE(bag.weights[1], (std::vector<double>{0, 1, 0, 0}));
-        BagSpec single = repo.resolve("91f11081");
-        QCOMPARE(single.files.size(), size_t(1));
-        QVERIFY(single.weights.empty());
-
-        // A file whose content does not match the checksum in its name is refused.
-        QTemporaryDir dir;
-        QFile::copy(test::repoDir() + kTinyModel, dir.path() + "/91f11081-00000000.th");
-        LocalRepo bad(dir.path().toStdString());
-        try {
-            bad.resolve("91f11081");
-            QFAIL("a wrong checksum was accepted");
-        } catch (const Error& e) {
-            QVERIFY(QString(e.what()).contains("invalid checksum"));
-        }
-        try {
-            repo.resolve("nothing_here");
-            QFAIL("an unknown model was accepted");
-        } catch (const Error& e) {
-            QCOMPARE(e.kind(), ErrorKind::NotFound);
-        }
-        // A bag with a segment override and broken YAML.
-        QFile yaml(dir.path() + "/broken.yaml");
-        QVERIFY(yaml.open(QIODevice::WriteOnly));
-        yaml.write("models: [91f11081\n");
-        yaml.close();
-        try {
-            LocalRepo(dir.path().toStdString()).resolve("broken");
-            QFAIL("broken YAML was accepted");
-        } catch (const Error& e) {
-            QVERIFY(QString(e.what()).contains("invalid bag file"));
-        }
     }
 
     void bagSegmentOverride() {

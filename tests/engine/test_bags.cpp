@@ -11,7 +11,6 @@
 #include "core/engine/model_configs.h"
 #include "core/engine/model_loader.h"
 #include "core/engine/npy.h"
-#include "core/jobs/separation.h"
 #include "core/models/catalog.h"
 #include "core/models/local_repo.h"
 #include "core/models/model_store.h"
@@ -67,13 +66,10 @@ private Q_SLOTS:
         store.writeBag(*catalog.find("mdx_extra_like"));
         QVERIFY(store.isInstalled(*catalog.find("mdx_extra_like")));
 
-        SeparationSettings s;
-        s.repo = cache.path().toStdString();
-        s.model = "mdx_extra_like";
-        s.shifts = 0;
-        const LoadedModel loaded = loadSeparationModel(s);
-        QCOMPARE(loaded.bag->models().size(), size_t(4));
-        for (const auto& m : loaded.bag->models()) {
+        const auto bag = engine::loadBag(
+            toModelSpec(LocalRepo(cache.path().toStdString()).resolve("mdx_extra_like")));
+        QCOMPARE(bag->models().size(), size_t(4));
+        for (const auto& m : bag->models()) {
             QCOMPARE(QString::fromStdString(m->className()), QString("HDemucs"));
             QCOMPARE(m->segment().seconds, 44.0);  // the bag's segment, as demucs applies it
         }
@@ -82,9 +78,9 @@ private Q_SLOTS:
         const at::Tensor mix = test::caseMix("hdemucs_tiny").slice(1, 0, 44100 * 3).unsqueeze(0);
         engine::ApplyOptions opt;
         opt.shifts = 0;
-        const at::Tensor bagOut = engine::applyBag(*loaded.bag, mix, opt);
+        const at::Tensor bagOut = engine::applyBag(*bag, mix, opt);
         at::Tensor mean = at::zeros_like(bagOut);
-        for (const auto& m : loaded.bag->models())
+        for (const auto& m : bag->models())
             mean += engine::applyBag(engine::Bag({m}), mix, opt);
         mean /= 4;
         QVERIFY(bagOut.isfinite().all().item<bool>());
@@ -101,20 +97,17 @@ private Q_SLOTS:
         QVERIFY(yaml.open(QIODevice::WriteOnly));
         yaml.write("models: ['837273a0', '91f11081']\nweights: [[1, 1, 0, 1], [1, 0, 1, 1]]\n");
         yaml.close();
-        SeparationSettings s;
-        s.repo = repo.path().toStdString();
-        s.model = "mixed";
-        s.shifts = 0;
-        const LoadedModel loaded = loadSeparationModel(s);
-        QCOMPARE(QString::fromStdString(loaded.bag->models()[0]->className()), QString("HDemucs"));
-        QCOMPARE(QString::fromStdString(loaded.bag->models()[1]->className()), QString("HTDemucs"));
+        const auto bag =
+            engine::loadBag(toModelSpec(LocalRepo(repo.path().toStdString()).resolve("mixed")));
+        QCOMPARE(QString::fromStdString(bag->models()[0]->className()), QString("HDemucs"));
+        QCOMPARE(QString::fromStdString(bag->models()[1]->className()), QString("HTDemucs"));
 
         const at::Tensor mix = test::caseMix("hdemucs_tiny").slice(1, 0, 44100 * 4).unsqueeze(0);
         engine::ApplyOptions opt;
         opt.shifts = 0;
-        const at::Tensor out = engine::applyBag(*loaded.bag, mix, opt);
-        const at::Tensor a = engine::applyBag(engine::Bag({loaded.bag->models()[0]}), mix, opt);
-        const at::Tensor b = engine::applyBag(engine::Bag({loaded.bag->models()[1]}), mix, opt);
+        const at::Tensor out = engine::applyBag(*bag, mix, opt);
+        const at::Tensor a = engine::applyBag(engine::Bag({bag->models()[0]}), mix, opt);
+        const at::Tensor b = engine::applyBag(engine::Bag({bag->models()[1]}), mix, opt);
         // Per source: the weighted mean of the models that have a weight for it.
         const at::Tensor w0 = at::tensor({1.0f, 1.0f, 0.0f, 1.0f}).view({1, 4, 1, 1});
         const at::Tensor w1 = at::tensor({1.0f, 0.0f, 1.0f, 1.0f}).view({1, 4, 1, 1});

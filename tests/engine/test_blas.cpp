@@ -4,6 +4,7 @@
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 
+#include <cstdio>
 #include <ctime>
 
 #include "core/engine/blas.h"
@@ -34,14 +35,18 @@ double idleCpuMsAfterProduct() {
            double(after.tv_nsec - before.tv_nsec) / 1e6;
 }
 
-// Runs one test function of this executable in a child process with `name`=`value` set, and
-// returns what it printed.
-QString runSelf(const QString& function, const QString& name, const QString& value) {
+// What this executable prints instead of testing when started as a child (see main).
+constexpr const char* kChildVar = "MUSIC_SPLIT_TEST_BLAS_CHILD";
+
+// Runs this executable as a child that prints `what` ("description" or "idle") with
+// `name`=`value` set, and returns what it printed.
+QString runSelf(const QString& what, const QString& name, const QString& value) {
     QProcess child;
     QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
     env.insert(name, value);
+    env.insert(kChildVar, what);
     child.setProcessEnvironment(env);
-    child.start(QCoreApplication::applicationFilePath(), {function});
+    child.start(QCoreApplication::applicationFilePath(), {});
     if (!child.waitForFinished(60000) || child.exitCode() != 0) return "the child failed";
     return child.readAllStandardOutput() + child.readAllStandardError();
 }
@@ -51,14 +56,8 @@ QString runSelf(const QString& function, const QString& name, const QString& val
 class TestBlas : public QObject {
     Q_OBJECT
 
-private slots:
+private Q_SLOTS:
     void initTestCase() { engine::setThreads(0); }  // chooses the kernels, as the apps do
-
-    // Run on its own by choosesKernelsForThisCpu in a child process: prints the description.
-    void printDescription() { qInfo("BLAS: %s", engine::blasDescription().c_str()); }
-
-    // Run on its own by idleThreadsSleep in a child process: prints the CPU time used while idle.
-    void printIdleCpu() { qInfo("idle CPU: %.1f ms", idleCpuMsAfterProduct()); }
 
     // After a matrix product, OpenBLAS's threads sleep instead of spinning while LibTorch's
     // threads work; a user's OPENBLAS_THREAD_TIMEOUT is kept (the default's spin shows, which
@@ -68,7 +67,7 @@ private slots:
         if (openblas_get_num_threads() < 2) QSKIP("OpenBLAS runs one thread here");
         const double idle = idleCpuMsAfterProduct();
         QVERIFY2(idle < 50, qPrintable(QString::number(idle)));  // LibTorch's own threads: ~20
-        const QString out = runSelf("printIdleCpu", "OPENBLAS_THREAD_TIMEOUT", "28");
+        const QString out = runSelf("idle", "OPENBLAS_THREAD_TIMEOUT", "28");
         static const QRegularExpression ms("idle CPU: ([0-9.]+) ms");
         const auto m = ms.match(out);
         // 2^28 cycles of spinning: 130 ms at 2 GHz, 67 ms at 4 GHz.
@@ -97,7 +96,7 @@ private slots:
                      blas.c_str());
 
         // A user's choice is kept: a child process told to use Prescott gets Prescott.
-        const QString out = runSelf("printDescription", "OPENBLAS_CORETYPE", "Prescott");
+        const QString out = runSelf("description", "OPENBLAS_CORETYPE", "Prescott");
         QVERIFY2(out.contains("(Prescott kernels)"), qPrintable(out));
 #endif
     }
@@ -129,5 +128,20 @@ private slots:
     }
 };
 
-QTEST_GUILESS_MAIN(TestBlas)
+// As a child of runSelf, prints what the parent asked for instead of running the tests: the BLAS
+// description, or the CPU time burned while idle after a product.
+int main(int argc, char** argv) {
+    QCoreApplication app(argc, argv);
+    const QByteArray child = qgetenv(kChildVar);
+    if (!child.isEmpty()) {
+        engine::setThreads(0);
+        if (child == "description")
+            std::printf("BLAS: %s\n", engine::blasDescription().c_str());
+        else
+            std::printf("idle CPU: %.1f ms\n", idleCpuMsAfterProduct());
+        return 0;
+    }
+    TestBlas t;
+    return QTest::qExec(&t, argc, argv);
+}
 #include "test_blas.moc"

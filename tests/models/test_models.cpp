@@ -11,8 +11,8 @@
 #include "core/models/downloader.h"
 #include "core/models/local_repo.h"
 #include "core/models/model_store.h"
+#include "tests/common/cli_stems.h"
 #include "tests/common/file_server.h"
-#include "tests/common/fixtures.h"
 
 using namespace msplit;
 
@@ -76,6 +76,49 @@ class TestModels : public QObject {
     QString cacheDir() const { return cache_->path(); }
 
 private Q_SLOTS:
+    // The demucs --repo rules: checksums in file names, bags, unknown names, broken YAML.
+    void localRepoChecksAndResolves() {
+        LocalRepo repo(test::repoDir().toStdString());
+        QVERIFY(repo.has("htdemucs_ft_bag_tiny"));
+        QVERIFY(repo.has("91f11081"));
+        BagSpec bag = repo.resolve("htdemucs_ft_bag_tiny");
+        QCOMPARE(bag.files.size(), size_t(4));
+        QCOMPARE(bag.weights.size(), size_t(4));
+        QCOMPARE(bag.weights[1], (std::vector<double>{0, 1, 0, 0}));
+        BagSpec single = repo.resolve("91f11081");
+        QCOMPARE(single.files.size(), size_t(1));
+        QVERIFY(single.weights.empty());
+
+        // A file whose content does not match the checksum in its name is refused.
+        QTemporaryDir dir;
+        QFile::copy(test::repoDir() + "/91f11081-2942f0c2.th",
+                    dir.path() + "/91f11081-00000000.th");
+        LocalRepo bad(dir.path().toStdString());
+        try {
+            bad.resolve("91f11081");
+            QFAIL("a wrong checksum was accepted");
+        } catch (const Error& e) {
+            QVERIFY(QString(e.what()).contains("invalid checksum"));
+        }
+        try {
+            repo.resolve("nothing_here");
+            QFAIL("an unknown model was accepted");
+        } catch (const Error& e) {
+            QCOMPARE(e.kind(), ErrorKind::NotFound);
+        }
+        // A bag with a segment override and broken YAML.
+        QFile yaml(dir.path() + "/broken.yaml");
+        QVERIFY(yaml.open(QIODevice::WriteOnly));
+        yaml.write("models: [91f11081\n");
+        yaml.close();
+        try {
+            LocalRepo(dir.path().toStdString()).resolve("broken");
+            QFAIL("broken YAML was accepted");
+        } catch (const Error& e) {
+            QVERIFY(QString(e.what()).contains("invalid bag file"));
+        }
+    }
+
     void init() {
         server_ = std::make_unique<test::FileServer>(test::fixturesDir());
         cache_ = std::make_unique<QTemporaryDir>();

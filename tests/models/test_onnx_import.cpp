@@ -463,7 +463,7 @@ private Q_SLOTS:
 };
 
 int main(int argc, char** argv) {
-    return msplit::test::isolatedAppMain<TestOnnxImport>(argc, argv);
+    return msplit::test::isolatedMain<TestOnnxImport, QApplication>(argc, argv);
 }
 
 #include "test_onnx_import.moc"

@@ -63,7 +63,7 @@ private Q_SLOTS:
         SeparationSettings s;
         s.repo = repoDir().toStdString();
         s.model = "htdemucs_tiny";
-        s.shifts = 0;
+        s.options.shifts = 0;
         s.device = "cpu";
         const LoadedModel model = loadSeparationModel(s);
         const auto local = separateAudio(model, decodeAudio(input.toStdString(), 44100, 2), s);

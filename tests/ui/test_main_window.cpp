@@ -25,11 +25,12 @@
 #include "tests/common/isolated_app.h"
 #include "tests/remote/remote_helpers.h"
 #include "ui/export_dialog.h"
-#include "ui/job_item_widget.h"
+#include "ui/job_item_delegate.h"
 #include "ui/main_window.h"
 #include "ui/models_dialog.h"
 #include "ui/settings_dialog.h"
 #include "ui/track_view.h"
+#include "ui/waveform_view.h"
 #include "ui/youtube_dialog.h"
 
 using namespace msplit;
@@ -74,8 +75,7 @@ int open(ui::MainWindow& w, const QStringList& files, const QString& url = {}) {
 }
 
 QString itemText(ui::MainWindow& w, int row) {
-    return static_cast<ui::JobItemWidget*>(w.jobList()->itemWidget(w.jobList()->item(row)))
-        ->stateText();
+    return ui::JobItemDelegate::detailText(w.jobModel()->index(row));
 }
 
 }  // namespace
@@ -166,13 +166,13 @@ private Q_SLOTS:
             const double err = test::relativeError(got, ref[i]);
             QVERIFY2(err < 1e-4, qPrintable(QString("%1: %2").arg(finished_.stems[i]).arg(err)));
         }
-        w.jobList()->setCurrentRow(0);
+        w.setCurrentRow(0);
         QCOMPARE(w.findChild<QStackedWidget*>()->currentWidget()->metaObject()->className(),
                  "msplit::ui::TrackView");
         QTRY_VERIFY_WITH_TIMEOUT(
             w.trackView()->player().mixer() && w.trackView()->player().mixer()->lanes() == 5,
-            30000);         // the four stems and the original mix
-        QTest::qWait(300);  // their peaks
+            30000);  // the four stems and the original mix
+        QTRY_VERIFY(w.trackView()->waveform()->peaksReady());  // their peaks
         QVERIFY(screenshot(w, "main-finished") > 3);
     }
 
@@ -398,13 +398,13 @@ private Q_SLOTS:
             s.setResultFormat("wav32f");
         }
         ui::MainWindow w;
-        QCOMPARE(w.queue().config().separation.shifts, 3);
-        QCOMPARE(w.queue().config().separation.overlap, 0.5);
+        QCOMPARE(w.queue().config().separation.options.shifts, 3);
+        QCOMPARE(w.queue().config().separation.options.overlap, 0.5);
         QCOMPARE(w.queue().config().format, QString("wav32f"));
         QCOMPARE(QString::fromStdString(w.queue().config().separation.model),
                  QString("htdemucs_tiny"));
         bool found = false;
-        for (int row = 0; row < w.jobList()->count(); ++row)
+        for (int row = 0; row < w.jobModel()->rowCount(); ++row)
             if (const JobRecord* r = w.recordAt(row)) found = found || r->id == finished_.id;
         QVERIFY(found);
         QVERIFY(AppSettings()
@@ -448,7 +448,8 @@ private Q_SLOTS:
         AudioBuffer vocals = decodeAudio(item->result.stemFile("vocals").toStdString());
         const at::Tensor got = at::from_blob(vocals.samples.data(), {2, vocals.frames()});
         QVERIFY(test::relativeError(got, ref[3]) <= 1e-4);
-        QTest::qWait(200);
+        w.setCurrentRow(w.jobModel()->rowOfQueueId(id));
+        QTRY_VERIFY(w.trackView()->player().mixer() && w.trackView()->waveform()->peaksReady());
         QVERIFY(screenshot(w, "main-remote") > 3);
         AppSettings().setRemoteUrl({});
         AppSettings().setModelCache(test::repoDir());
@@ -456,7 +457,7 @@ private Q_SLOTS:
 };
 
 int main(int argc, char** argv) {
-    return msplit::test::isolatedAppMain<TestMainWindow>(argc, argv);
+    return msplit::test::isolatedMain<TestMainWindow, QApplication>(argc, argv);
 }
 
 #include "test_main_window.moc"

@@ -51,7 +51,7 @@ private Q_SLOTS:
         w.resize(400, WaveformView::kRulerHeight + WaveformView::kLaneHeight);
         w.setLanes({"drums"}, {silenceThenBurst()}, 44100);
         w.zoomToFit();
-        QTest::qWait(200);  // peaks are built off the UI thread
+        QTRY_VERIFY(w.peaksReady());  // peaks are built off the UI thread
         const QColor c = w.laneColour(1);
         QImage img = w.grab().toImage();
         img.save(QString(MUSIC_SPLIT_SCREENSHOTS) + "/waveform-fit.png");

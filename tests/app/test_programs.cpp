@@ -1,0 +1,148 @@
+// Every program's command line: the same exit codes everywhere (0 done, 1 the work failed, 2 the
+// command line was refused, app/exit_codes.h), one line on stderr for a refusal, and parsing
+// that does nothing else (no download, no folder) before the whole command line is accepted.
+#include <QDir>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QtTest>
+
+namespace {
+
+struct Run {
+    int status = -1;
+    QString out, err;
+};
+
+Run run(const QString& program, const QStringList& args, const QString& home) {
+    QProcess p;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    for (const char* var : {"XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"})
+        env.insert(var, home + "/" + var);
+    env.insert("QT_QPA_PLATFORM", "offscreen");
+    p.setProcessEnvironment(env);
+    p.start(program, args);
+    Run r;
+    if (!p.waitForFinished(60000)) return r;
+    r.status = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
+    r.out = QString::fromUtf8(p.readAllStandardOutput());
+    r.err = QString::fromUtf8(p.readAllStandardError());
+    return r;
+}
+
+// Nothing listens there: a download would fail, slowly or at once, but visibly.
+const QString kDeadServer = "http://127.0.0.1:9";
+
+}  // namespace
+
+class TestPrograms : public QObject {
+    Q_OBJECT
+    QTemporaryDir home_;
+
+private Q_SLOTS:
+    void refusedCommandLinesExitTwo_data() {
+        QTest::addColumn<QString>("program");
+        QTest::addColumn<QStringList>("args");
+        const QString cli = MUSIC_SPLIT_CLI, server = MUSIC_SPLIT_SERVER, gui = MUSIC_SPLIT_GUI;
+        QTest::newRow("cli option") << cli << QStringList{"--nope"};
+        QTest::newRow("cli command") << cli << QStringList{"frobnicate"};
+        QTest::newRow("cli nothing") << cli << QStringList{};
+        QTest::newRow("separate option") << cli << QStringList{"separate", "a.wav", "--nope"};
+        QTest::newRow("separate no input") << cli << QStringList{"separate"};
+        QTest::newRow("separate number")
+            << cli << QStringList{"separate", "a.wav", "--shifts", "x"};
+        QTest::newRow("separate formats")
+            << cli << QStringList{"separate", "a.wav", "--flac", "--float32"};
+        QTest::newRow("separate clip")
+            << cli << QStringList{"separate", "a.wav", "--clip-mode", "?"};
+        QTest::newRow("separate remote")
+            << cli << QStringList{"separate", "a.wav", "--remote", "x"};
+        QTest::newRow("models action") << cli << QStringList{"models", "frobnicate"};
+        QTest::newRow("models option") << cli << QStringList{"models", "list", "--nope"};
+        QTest::newRow("bench seconds") << cli << QStringList{"bench", "--seconds", "0"};
+        QTest::newRow("server option") << server << QStringList{"--nope"};
+        QTest::newRow("server number") << server << QStringList{"--port", "eighty"};
+        QTest::newRow("gui option") << gui << QStringList{"--nope"};
+    }
+    void refusedCommandLinesExitTwo() {
+        QFETCH(QString, program);
+        QFETCH(QStringList, args);
+        const Run r = run(program, args, home_.path());
+        QCOMPARE(r.status, 2);
+        QVERIFY2(!r.err.trimmed().isEmpty(), "nothing said why");
+        QVERIFY2(r.out.isEmpty(), qPrintable(r.out));
+    }
+
+    void helpAndVersionExitZero_data() {
+        QTest::addColumn<QString>("program");
+        QTest::addColumn<QStringList>("args");
+        QTest::addColumn<QString>("expected");
+        const QString cli = MUSIC_SPLIT_CLI, server = MUSIC_SPLIT_SERVER, gui = MUSIC_SPLIT_GUI;
+        QTest::newRow("cli help") << cli << QStringList{"--help"} << "commands:";
+        QTest::newRow("cli version") << cli << QStringList{"--version"} << "music-split-cli ";
+        QTest::newRow("separate help") << cli << QStringList{"separate", "--help"} << "--shifts";
+        QTest::newRow("models help") << cli << QStringList{"models", "--help"} << "download";
+        QTest::newRow("bench help") << cli << QStringList{"bench", "--help"} << "--seconds";
+        QTest::newRow("server help") << server << QStringList{"--help"} << "--max-pending";
+        QTest::newRow("server version")
+            << server << QStringList{"--version"} << "music-split-server ";
+        QTest::newRow("gui help") << gui << QStringList{"--help"} << "FILE";
+        QTest::newRow("gui version") << gui << QStringList{"--version"} << "music-split ";
+    }
+    void helpAndVersionExitZero() {
+        QFETCH(QString, program);
+        QFETCH(QStringList, args);
+        QFETCH(QString, expected);
+        const Run r = run(program, args, home_.path());
+        QCOMPARE(r.status, 0);
+        QVERIFY2(r.out.contains(expected), qPrintable(r.out));
+    }
+
+    // The defaults shown are the engine's (engine::defaultOptions()), the same in every program.
+    void defaultsComeFromOnePlace() {
+        const Run separate = run(MUSIC_SPLIT_CLI, {"separate", "--help"}, home_.path());
+        const Run server = run(MUSIC_SPLIT_SERVER, {"--help"}, home_.path());
+        const Run bench = run(MUSIC_SPLIT_CLI, {"bench", "--help"}, home_.path());
+        for (const QString& text : {separate.out, server.out, bench.out}) {
+            QVERIFY2(text.contains(QRegularExpression(R"(--shifts <N>[^<]*\(default:\s+1\))")),
+                     qPrintable(text));
+            QVERIFY2(text.contains(QRegularExpression(R"(--overlap <F>[^<]*\(default:\s+0.25\))")),
+                     qPrintable(text));
+        }
+    }
+
+    // A refused command line downloads nothing and leaves no folder, even when the model it
+    // names is missing: the whole line is checked before any work starts.
+    void parsingHasNoSideEffects() {
+        QTemporaryDir cache;
+        const QString models = cache.filePath("models");
+        const Run r = run(MUSIC_SPLIT_CLI,
+                          {"separate", "song.wav", "-n", "htdemucs", "--cache", models,
+                           "--base-url", kDeadServer, "--overlap", "lots"},
+                          home_.path());
+        QCOMPARE(r.status, 2);
+        QVERIFY2(r.err.contains("--overlap"), qPrintable(r.err));
+        QVERIFY2(!r.err.contains("127.0.0.1"), qPrintable(r.err));
+        QVERIFY(!QDir(models).exists());
+        // The same line, accepted, fails at the work with 1 and says why.
+        const Run work = run(MUSIC_SPLIT_CLI,
+                             {"separate", "song.wav", "-n", "htdemucs", "--cache", models,
+                              "--base-url", kDeadServer},
+                             home_.path());
+        QCOMPARE(work.status, 1);
+        QVERIFY2(work.err.startsWith("music-split-cli: "), qPrintable(work.err));
+    }
+
+    void failedWorkExitsOne() {
+        const Run missing = run(MUSIC_SPLIT_CLI,
+                                {"separate", home_.filePath("missing.wav"), "--repo",
+                                 MUSIC_SPLIT_FIXTURES "/repo", "-n", "htdemucs_tiny"},
+                                home_.path());
+        QCOMPARE(missing.status, 1);
+        QVERIFY2(missing.err.contains("missing.wav"), qPrintable(missing.err));
+        const Run unknown = run(MUSIC_SPLIT_CLI, {"bench", "--config", "nope"}, home_.path());
+        QCOMPARE(unknown.status, 1);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestPrograms)
+#include "test_programs.moc"

@@ -1,0 +1,124 @@
+// The Player on real files: stems and the original decoded off the UI thread into lanes, the
+// library's gain undone, unreadable files reported, and the output device the caller chose.
+#include <QAudioDevice>
+#include <QMediaDevices>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include "core/audio/encoder.h"
+#include "core/player/player.h"
+
+using namespace msplit;
+
+namespace {
+
+// A 0.5 s stereo file of a constant level per channel.
+QString writeLevel(const QTemporaryDir& dir, const QString& name, float left, float right) {
+    AudioBuffer b;
+    b.samples.assign(2 * 22050, left);
+    std::fill(b.samples.begin() + 22050, b.samples.end(), right);
+    EncodeOptions o;
+    o.depth = SampleFormat::Float32;
+    const QString path = dir.filePath(name);
+    encodeAudio(path.toStdString(), b, o);
+    return path;
+}
+
+}  // namespace
+
+class TestPlayer : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void loadsStemsAndTheOriginalIntoLanes() {
+        QTemporaryDir dir;
+        TrackFiles track;
+        track.names = {"drums", "bass"};
+        track.files = {writeLevel(dir, "drums.wav", 0.1f, 0.2f),
+                       writeLevel(dir, "bass.wav", 0.3f, 0.4f)};
+        track.gain = 0.5;  // written at half level: played back at full
+        track.original = writeLevel(dir, "song.wav", 0.8f, 0.8f);
+        Player player;
+        QSignalSpy loaded(&player, &Player::loaded);
+        player.load(track);
+        QVERIFY(loaded.wait(10000));
+        QCOMPARE(player.laneNames(), QStringList({"mix", "drums", "bass"}));
+        QCOMPARE(player.length(), qint64(22050));
+        QVERIFY(player.mixer()->muted(0));  // the original starts muted
+        QCOMPARE(player.laneAudio(1)->samples[10], 0.2f);
+        QCOMPARE(player.laneAudio(2)->samples[22050 + 10], 0.8f);
+        QCOMPARE(player.laneAudio(0)->samples[10], 0.8f);  // the original is not rescaled
+        // What the mixer renders: drums + bass, not the muted original.
+        std::vector<float> out(2 * 4000);
+        player.mixer()->render(out.data(), 4000);
+        QVERIFY(std::abs(out[2 * 3999] - 0.8f) < 1e-5f);      // left: 0.2 + 0.6
+        QVERIFY(std::abs(out[2 * 3999 + 1] - 1.2f) < 1e-5f);  // right: 0.4 + 0.8
+    }
+
+    void aMissingOriginalIsLeftOut() {
+        QTemporaryDir dir;
+        TrackFiles track;
+        track.names = {"vocals"};
+        track.files = {writeLevel(dir, "vocals.wav", 0.1f, 0.1f)};
+        track.original = dir.filePath("gone.mp3");
+        Player player;
+        QSignalSpy loaded(&player, &Player::loaded);
+        player.load(track);
+        QVERIFY(loaded.wait(10000));
+        QCOMPARE(player.laneNames(), QStringList({"vocals"}));
+    }
+
+    void anUnreadableStemIsAnError() {
+        QTemporaryDir dir;
+        QFile bad(dir.filePath("drums.wav"));
+        QVERIFY(bad.open(QIODevice::WriteOnly));
+        bad.write("RIFF????WAVEjunk");
+        bad.close();
+        Player player;
+        QSignalSpy error(&player, &Player::error);
+        QSignalSpy loaded(&player, &Player::loaded);
+        player.load({{"drums"}, {bad.fileName()}, 1, {}});
+        QVERIFY(error.wait(10000));
+        QVERIFY(error.first().first().toString().contains("drums.wav"));
+        QCOMPARE(loaded.size(), 0);
+    }
+
+    // Only the newest load counts when songs are chosen quickly one after another.
+    void theLastLoadWins() {
+        QTemporaryDir dir;
+        const QString a = writeLevel(dir, "a.wav", 0.1f, 0.1f);
+        const QString b = writeLevel(dir, "b.wav", 0.5f, 0.5f);
+        Player player;
+        QSignalSpy loaded(&player, &Player::loaded);
+        player.load({{"a"}, {a}, 1, {}});
+        player.load({{"b"}, {b}, 1, {}});
+        QVERIFY(loaded.wait(10000));
+        QTest::qWait(200);
+        QCOMPARE(loaded.size(), 1);
+        QCOMPARE(player.laneNames(), QStringList({"b"}));
+    }
+
+    void anUnknownOutputFallsBackToTheDefault() {
+        QTemporaryDir dir;
+        Player player;
+        QSignalSpy loaded(&player, &Player::loaded);
+        player.load({{"a"}, {writeLevel(dir, "a.wav", 0.1f, 0.1f)}, 1, {}});
+        QVERIFY(loaded.wait(10000));
+        player.setOutputDevice("no-such-device");
+        player.play();
+        if (QMediaDevices::defaultAudioOutput().isNull()) {
+            QVERIFY(!player.playing());
+            QVERIFY(player.outputError().contains("No audio output device"));
+        } else {
+            QVERIFY(player.playing());
+            QVERIFY(player.outputError().isEmpty());
+            player.stop();
+            QVERIFY(!player.playing());
+            QCOMPARE(player.position(), qint64(0));
+        }
+    }
+};
+
+QTEST_GUILESS_MAIN(TestPlayer)
+#include "test_player.moc"
