@@ -7,7 +7,6 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <random>
 #include <vector>
 
 #include "app/cli/commands.h"
@@ -24,24 +23,26 @@ double peakMemoryMB() {
     return static_cast<double>(usage.ru_maxrss) / 1024.0;
 }
 
-// A music-like test signal, planar: a few tones, a beat and some noise, different in each channel.
-std::vector<float> testSignal(double seconds, int samplerate, int channels) {
-    const auto n = static_cast<size_t>(seconds * samplerate);
-    std::vector<float> out(n * static_cast<size_t>(channels));
-    std::mt19937 rng(7);
-    std::normal_distribution<float> noise(0.0f, 0.02f);
+// A music-like test signal: a few tones, a beat and some noise, different in each channel.
+// Frames [start, start + n) into `planar` (channel after channel); the same frames whatever the
+// blocks (the noise hashes the frame index), so the statistics pass and the separation agree.
+void testSignal(int64_t start, int64_t n, int samplerate, int channels, float* planar) {
     for (int c = 0; c < channels; ++c)
-        for (size_t i = 0; i < n; ++i) {
+        for (int64_t k = 0; k < n; ++k) {
+            const int64_t i = start + k;
             const double t = double(i) / samplerate;
             const double tones = 0.2 * std::sin(2 * M_PI * 110 * t) +
                                  0.1 * std::sin(2 * M_PI * 440 * t) +
                                  0.05 * std::sin(2 * M_PI * 1320 * t);
             const double beat =
                 0.3 * std::exp(-20 * std::fmod(t, 0.5)) * std::sin(2 * M_PI * 60 * t);
-            out[size_t(c) * n + i] =
-                static_cast<float>((c ? 0.8 : 1.0) * tones + beat) + noise(rng);
+            uint64_t h = uint64_t(i) * 2654435761u + uint64_t(c) * 40503u + 7;
+            h ^= h >> 33;
+            h *= 0xff51afd7ed558ccdULL;
+            h ^= h >> 33;
+            const double noise = (double(h % 2001) / 1000.0 - 1.0) * 0.035;  // uniform, ~0.02 rms
+            planar[c * n + k] = static_cast<float>((c ? 0.8 : 1.0) * tones + beat + noise);
         }
-    return out;
 }
 
 }  // namespace
@@ -75,7 +76,18 @@ int runBench(const QStringList& args) {
         const auto model = engine::Separator::random(p.value("config").toStdString(),
                                                      p.value("device").toStdString(),
                                                      p.value("precision").toStdString());
-        const std::vector<float> mix = testSignal(seconds, model->sampleRate(), model->channels());
+        // Streamed as the CLI streams a file: a statistics pass, then the separation reading
+        // the signal block by block; the stems are checked and dropped as they come.
+        const int rate = model->sampleRate(), C = model->channels();
+        const auto frames = static_cast<int64_t>(seconds * rate);
+        engine::MixStatistics stats;
+        std::vector<float> block;
+        for (int64_t pos = 0; pos < frames; pos += 1 << 16) {
+            const int64_t n = std::min<int64_t>(1 << 16, frames - pos);
+            block.resize(size_t(C * n));
+            testSignal(pos, n, rate, C, block.data());
+            stats.add(block.data(), C, n);
+        }
         engine::SeparateOptions opt = engine::defaultOptions();
         opt.shifts = p.value("shifts").toInt();
         opt.overlap = p.value("overlap").toDouble();
@@ -83,14 +95,26 @@ int runBench(const QStringList& args) {
         opt.seed = 1;
         ProgressPrinter printer("bench");
         const auto start = std::chrono::steady_clock::now();
-        const auto frames = static_cast<int64_t>(mix.size()) / model->channels();
-        const auto stems = model->separate(mix.data(), frames, opt, std::ref(printer));
+        int64_t read = 0;
+        bool finite = true;
+        model->separate(
+            stats,
+            [&](float* planar, int64_t max) {
+                const int64_t n = std::min(max, frames - read);
+                testSignal(read, n, rate, C, planar);
+                read += n;
+                return n;
+            },
+            [&](const float* stems, int64_t n) {
+                const auto count = static_cast<int64_t>(model->sources().size()) * C * n;
+                for (int64_t i = 0; i < count; ++i)
+                    finite = finite && std::isfinite(stems[i]);
+            },
+            opt, std::ref(printer));
         const double elapsed =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         printer.finish();
-        for (const auto& stem : stems)
-            for (float x : stem)
-                if (!std::isfinite(x)) throw engine::Error("the model produced non-finite values");
+        if (!finite) throw engine::Error("the model produced non-finite values");
         std::printf("model        %s (%lld parameters, random weights)\n",
                     qPrintable(p.value("config")), static_cast<long long>(model->parameters()));
         std::printf("device       %s, precision %s, batch %d, shifts %d, overlap %.2f\n",

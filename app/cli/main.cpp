@@ -1,6 +1,7 @@
 // music-split-cli: separation, benchmarks and model management from the command line.
 #include <QCoreApplication>
 
+#include <csignal>
 #include <cstdio>
 
 #include "app/cli/commands.h"
@@ -25,6 +26,8 @@ const char* kUsage =
 
 int main(int argc, char** argv) {
     msplit::engine::prepareProcess();  // before any thread starts, so that it has one heap
+    // A reader that goes away (`--stdout ... | head`) is a write error to report, not a kill.
+    std::signal(SIGPIPE, SIG_IGN);
     QCoreApplication app(argc, argv);
     QCoreApplication::setApplicationName("music-split-cli");
     QCoreApplication::setApplicationVersion(MUSIC_SPLIT_VERSION);

@@ -1,18 +1,24 @@
 // music-split-cli separate: the demucs CLI's `separate`, with the same options and output names.
+#include <poll.h>
+#include <unistd.h>
+
 #include <QCommandLineParser>
 #include <QDir>
 #include <QEventLoop>
 #include <QFileInfo>
 #include <QTemporaryDir>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <memory>
 
 #include "app/cli/commands.h"
 #include "app/cli/progress_printer.h"
 #include "app/exit_codes.h"
 #include "core/audio/decoder.h"
 #include "core/audio/encoder.h"
+#include "core/audio/float_spool.h"
 #include "core/engine/engine.h"
 #include "core/error.h"
 #include "core/jobs/separation.h"
@@ -38,6 +44,7 @@ struct Options {
     bool fromCache = false;
     ModelSource source;
     bool download = true;
+    QString toStdout;  // --stdout STEM: only that stem, as a WAV stream on standard output
 };
 
 // A refused command line (exit status 2); other errors are the work's (status 1).
@@ -97,6 +104,10 @@ int parse(const QStringList& args, Options& o) {
         {"remote-token", "Bearer token for --remote.", "T"},
         {"filename", "Output name template: {track}, {trackext}, {stem}, {ext}.", "TEMPLATE",
          defaults::kFilenameTemplate},
+        {"stdout",
+         "Write only STEM (or no_STEM with --two-stems) to standard output as a WAV stream "
+         "while it is separated (16-bit, or --int24/--float32; --clip-mode clamp or none).",
+         "STEM"},
     });
     addModelSourceOptions(p);
     if (const int status = parseCommand(p, args); status >= 0) return status;
@@ -153,33 +164,115 @@ int parse(const QStringList& args, Options& o) {
         o.encode.clip = ClipMode::None;
     else
         throw UsageError{"--clip-mode must be rescale, clamp or none"};
+    if (p.isSet("stdout")) {
+        o.toStdout = p.value("stdout");
+        if (o.inputs.size() != 1) throw UsageError{"--stdout takes one input"};
+        if (o.remote.enabled()) throw UsageError{"--stdout separates here, not with --remote"};
+        if (o.encode.format != FileFormat::Wav) throw UsageError{"--stdout writes WAV only"};
+        // Rescaling needs the whole stem's peak, which a stream cannot wait for.
+        if (p.isSet("clip-mode") && o.encode.clip == ClipMode::Rescale)
+            throw UsageError{
+                "--stdout cannot rescale (it needs the whole stem): use clamp or none"};
+        if (!p.isSet("clip-mode")) o.encode.clip = ClipMode::Clamp;
+    }
     return -1;
 }
+
+// Whether nobody reads standard output any more (the other end of a pipe closed).
+bool readerGone() {
+    pollfd fd{STDOUT_FILENO, POLLOUT, 0};
+    return poll(&fd, 1, 0) == 1 && (fd.revents & (POLLERR | POLLHUP)) != 0;
+}
+
+// Where one output stem goes while it is separated: straight into its file, or parked on disk
+// when the whole stem decides its scale (--clip-mode rescale, as demucs: by 1.01 x its peak).
+struct StemOutput {
+    std::string target;
+    std::unique_ptr<AudioWriter> writer;
+    std::unique_ptr<FloatSpool> spool;
+};
 
 void separateOne(const LoadedModel& model, const Options& o, const QString& input) {
     const std::string path = input.toStdString();
     const auto start = std::chrono::steady_clock::now();
-    AudioInfo info;
-    AudioBuffer mix =
-        decodeAudio(path, model.separator->sampleRate(), model.separator->channels(), &info);
-    std::fprintf(
-        stderr, "Separating %s (%s) with %s on %s\n", qPrintable(QFileInfo(input).fileName()),
-        formatDuration(info.durationSeconds).c_str(), model.name.c_str(), model.deviceName.c_str());
+    const std::vector<std::string> names = outputStems(model, o.settings);
+    const int C = model.separator->channels(), rate = model.separator->sampleRate();
+    const AudioInfo probed = probeAudio(path);
+    EncodeOptions encode = o.encode;
+    if (o.copyTags) encode.tags = probed.tags;
+
+    std::vector<StemOutput> outputs(names.size());
+    size_t only = names.size();  // --stdout: the one stem written
+    if (!o.toStdout.isEmpty()) {
+        only =
+            size_t(std::find(names.begin(), names.end(), o.toStdout.toStdString()) - names.begin());
+        if (only == names.size()) {
+            std::string all;
+            for (const auto& n : names)
+                all += (all.empty() ? "" : ", ") + n;
+            throw Error(ErrorKind::InvalidInput, o.toStdout.toStdString(),
+                        "not a stem of this separation (its stems: " + all + ")");
+        }
+        outputs[only].writer = std::make_unique<AudioWriter>("-", rate, C, encode);
+    } else {
+        const std::string outDir =
+            QDir(o.outDir).filePath(QString::fromStdString(model.name)).toStdString();
+        for (size_t k = 0; k < names.size(); ++k) {
+            StemOutput& out = outputs[k];
+            out.target = stemPath(outDir, o.filenameTemplate.toStdString(), path, names[k],
+                                  extensionFor(encode.format));
+            const QString folder = QFileInfo(QString::fromStdString(out.target)).absolutePath();
+            if (!QDir().mkpath(folder))
+                throw Error(ErrorKind::Io, folder.toStdString(), "cannot create the folder");
+            if (encode.clip == ClipMode::Rescale)
+                out.spool = std::make_unique<FloatSpool>(folder.toStdString(), C);
+            else
+                out.writer = std::make_unique<AudioWriter>(out.target, rate, C, encode);
+        }
+    }
+    std::fprintf(stderr, "Separating %s (%s) with %s on %s\n",
+                 qPrintable(QFileInfo(input).fileName()),
+                 formatDuration(probed.durationSeconds).c_str(), model.name.c_str(),
+                 model.deviceName.c_str());
     ProgressPrinter printer(QFileInfo(input).fileName().toStdString());
-    auto stems = separateAudio(model, mix, o.settings, std::ref(printer));
+    // A stream's reader that went away is noticed at once (after the segment that runs), not
+    // only at the next block written, which can be several segments later.
+    const auto progress = [&](const engine::Progress& p) {
+        if (!o.toStdout.isEmpty() && readerGone())
+            throw Error(ErrorKind::Io, "standard output", "the reader went away");
+        printer(p);
+    };
+    const AudioInfo info = separateFile(
+        model, path, o.settings,
+        [&](const float* stems, int64_t n) {
+            for (size_t k = 0; k < outputs.size(); ++k) {
+                const float* block = stems + int64_t(k) * C * n;
+                if (outputs[k].writer) outputs[k].writer->write(block, n);
+                if (outputs[k].spool) outputs[k].spool->append(block, n);
+            }
+        },
+        {}, progress);
     printer.finish();
 
-    EncodeOptions encode = o.encode;
-    if (o.copyTags) encode.tags = info.tags;
-    const std::string outDir =
-        (QDir(o.outDir).filePath(QString::fromStdString(model.name))).toStdString();
-    for (const auto& stem : stems) {
-        const std::string target = stemPath(outDir, o.filenameTemplate.toStdString(), path,
-                                            stem.name, extensionFor(encode.format));
-        QDir().mkpath(QFileInfo(QString::fromStdString(target)).absolutePath());
-        encodeAudio(target, stem.audio, encode);
-        std::fprintf(stdout, "%s\n", target.c_str());
+    EncodeOptions whole = encode;
+    whole.clip = ClipMode::None;  // the scale below is the rescale
+    for (StemOutput& out : outputs) {
+        if (out.spool) {
+            const float scale = std::max(1.01f * out.spool->peak(), 1.0f);
+            out.writer = std::make_unique<AudioWriter>(out.target, rate, C, whole);
+            std::vector<float> scaled;
+            out.spool->replay([&](const float* block, int64_t n) {
+                scaled.assign(block, block + C * n);
+                if (scale != 1.0f)
+                    for (float& x : scaled)
+                        x /= scale;
+                out.writer->write(scaled.data(), n);
+            });
+        }
+        if (out.writer) out.writer->commit();
     }
+    for (const StemOutput& out : outputs)
+        if (!out.target.empty()) std::fprintf(stdout, "%s\n", out.target.c_str());
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     std::fprintf(stderr, "Done in %.1f s (%.2fx real time)\n", seconds,

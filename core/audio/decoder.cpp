@@ -8,6 +8,8 @@ extern "C" {
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
+#include <vector>
 
 #include "core/audio/ffmpeg_util.h"
 #include "core/error.h"
@@ -103,51 +105,46 @@ AudioInfo probeAudio(const std::string& path) {
     return openInput(path).info;
 }
 
-AudioBuffer decodeAudio(const std::string& path, int sampleRate, int channels, AudioInfo* infoOut,
-                        const std::function<bool(double)>& progress) {
-    if (sampleRate <= 0 || channels <= 0)
-        throw Error(ErrorKind::Internal, path, "invalid output format requested");
-    Input in = openInput(path);
-    AVCodecContext* dec = in.codec.get();
+// ---- AudioReader -----------------------------------------------------------------------------
 
-    // Mono is duplicated as is (FFmpeg's own up-mix would lower it by 3 dB); other layouts go
-    // through libswresample's standard matrix.
-    const bool duplicateMono = in.info.channels == 1 && channels > 1;
-    const int resampledChannels = duplicateMono ? 1 : channels;
-    AVChannelLayout outLayout;
-    av_channel_layout_default(&outLayout, resampledChannels);
-    SwrContext* rawSwr = nullptr;
-    if (swr_alloc_set_opts2(&rawSwr, &outLayout, AV_SAMPLE_FMT_FLTP, sampleRate, &dec->ch_layout,
-                            dec->sample_fmt, dec->sample_rate, 0, nullptr) < 0 ||
-        swr_init(rawSwr) < 0) {
-        swr_free(&rawSwr);
-        throw Error(ErrorKind::Unsupported, path, "cannot convert this audio's format");
-    }
-    SwrPtr swr(rawSwr);
+struct AudioReader::Impl {
+    std::string path;
+    Input in;
+    SwrPtr swr;
+    bool duplicateMono = false;
+    int channels = 0;                        // delivered
+    std::vector<std::vector<float>> planes;  // converted, not yet delivered (resampled channels)
+    size_t offset = 0;                       // frames of `planes` already delivered
+    PacketPtr packet{av_packet_alloc()};
+    FramePtr frame{av_frame_alloc()};
+    int64_t decodedFrames = 0;
+    int64_t delivered = 0;
+    int badPackets = 0;
+    bool inputDone = false;  // the demuxer and decoder are drained
+    bool flushed = false;    // the resampler too
+    double position = 0;     // seconds of the last packet read
 
-    std::vector<std::vector<float>> planes(static_cast<size_t>(resampledChannels));
-    auto convert = [&](const uint8_t** data, int count) {
+    size_t buffered() const { return planes[0].size() - offset; }
+
+    // Appends what libswresample makes of `count` input frames (nullptr: flush).
+    int convert(const uint8_t** data, int count) {
         const int room = swr_get_out_samples(swr.get(), count);
         if (room <= 0) return 0;
-        std::vector<uint8_t*> out(static_cast<size_t>(resampledChannels));
-        for (int c = 0; c < resampledChannels; ++c) {
-            auto& p = planes[static_cast<size_t>(c)];
+        std::vector<uint8_t*> out(planes.size());
+        for (size_t c = 0; c < planes.size(); ++c) {
+            auto& p = planes[c];
             p.resize(p.size() + static_cast<size_t>(room));
-            out[static_cast<size_t>(c)] =
-                reinterpret_cast<uint8_t*>(p.data() + p.size() - static_cast<size_t>(room));
+            out[c] = reinterpret_cast<uint8_t*>(p.data() + p.size() - static_cast<size_t>(room));
         }
         const int got = swr_convert(swr.get(), out.data(), room, data, count);
         if (got < 0) throw Error(ErrorKind::InvalidInput, path, "cannot convert the decoded audio");
         for (auto& p : planes)
             p.resize(p.size() - static_cast<size_t>(room - got));
         return got;
-    };
+    }
 
-    PacketPtr packet(av_packet_alloc());
-    FramePtr frame(av_frame_alloc());
-    int64_t decodedFrames = 0;
-    int badPackets = 0;
-    auto receiveAll = [&] {
+    void receiveAll() {
+        AVCodecContext* dec = in.codec.get();
         while (true) {
             const int err = avcodec_receive_frame(dec, frame.get());
             if (err == AVERROR(EAGAIN) || err == AVERROR_EOF) return;
@@ -159,38 +156,133 @@ AudioBuffer decodeAudio(const std::string& path, int sampleRate, int channels, A
             convert(const_cast<const uint8_t**>(frame->extended_data), frame->nb_samples);
             av_frame_unref(frame.get());
         }
-    };
-    const AVStream* st = in.format->streams[in.stream];
-    while (true) {
-        const int err = av_read_frame(in.format.get(), packet.get());
-        if (err == AVERROR_EOF) break;
-        if (err < 0) {
-            // A read error after some audio (truncated file): keep what was decoded.
-            if (decodedFrames > 0) break;
-            throw Error(ErrorKind::InvalidInput, path,
-                        "cannot read the file (" + errorText(err) + ")");
-        }
-        if (packet->stream_index == in.stream) {
-            if (avcodec_send_packet(dec, packet.get()) < 0) ++badPackets;
-            receiveAll();
-            if (progress && in.info.durationSeconds > 0 && packet->pts != AV_NOPTS_VALUE) {
-                const double t = static_cast<double>(packet->pts) * av_q2d(st->time_base);
-                if (!progress(std::clamp(t / in.info.durationSeconds, 0.0, 1.0)))
-                    throw Error(ErrorKind::Cancelled, path, "decoding cancelled");
-            }
-        }
-        av_packet_unref(packet.get());
-    }
-    avcodec_send_packet(dec, nullptr);
-    receiveAll();
-    while (convert(nullptr, 0) > 0) {
     }
 
-    if (decodedFrames == 0) {
-        if (badPackets > 0)
-            throw Error(ErrorKind::InvalidInput, path,
-                        "the audio data is corrupt and cannot be decoded");
-        throw Error(ErrorKind::NoAudio, path, "the audio stream contains no samples");
+    // Reads and decodes packets until at least `wanted` frames wait, or the input ends.
+    void fill(size_t wanted) {
+        AVCodecContext* dec = in.codec.get();
+        const AVStream* st = in.format->streams[in.stream];
+        while (buffered() < wanted && !inputDone) {
+            const int err = av_read_frame(in.format.get(), packet.get());
+            if (err < 0 && err != AVERROR_EOF && decodedFrames == 0)
+                throw Error(ErrorKind::InvalidInput, path,
+                            "cannot read the file (" + errorText(err) + ")");
+            if (err < 0) {  // the end, or a read error after some audio (a truncated file)
+                avcodec_send_packet(dec, nullptr);
+                receiveAll();
+                inputDone = true;
+                break;
+            }
+            if (packet->stream_index == in.stream) {
+                if (avcodec_send_packet(dec, packet.get()) < 0) ++badPackets;
+                receiveAll();
+                if (packet->pts != AV_NOPTS_VALUE)
+                    position = static_cast<double>(packet->pts) * av_q2d(st->time_base);
+            }
+            av_packet_unref(packet.get());
+        }
+        if (inputDone && !flushed && buffered() < wanted) {
+            while (convert(nullptr, 0) > 0) {
+            }
+            flushed = true;
+        }
+        if (inputDone && decodedFrames == 0) {
+            if (badPackets > 0)
+                throw Error(ErrorKind::InvalidInput, path,
+                            "the audio data is corrupt and cannot be decoded");
+            throw Error(ErrorKind::NoAudio, path, "the audio stream contains no samples");
+        }
+    }
+};
+
+AudioReader::AudioReader(const std::string& path, int sampleRate, int channels)
+    : impl_(std::make_unique<Impl>()) {
+    if (sampleRate <= 0 || channels <= 0)
+        throw Error(ErrorKind::Internal, path, "invalid output format requested");
+    Impl& d = *impl_;
+    d.path = path;
+    d.in = openInput(path);
+    d.channels = channels;
+    AVCodecContext* dec = d.in.codec.get();
+    // Mono is duplicated as is (FFmpeg's own up-mix would lower it by 3 dB); other layouts go
+    // through libswresample's standard matrix.
+    d.duplicateMono = d.in.info.channels == 1 && channels > 1;
+    const int resampledChannels = d.duplicateMono ? 1 : channels;
+    AVChannelLayout outLayout;
+    av_channel_layout_default(&outLayout, resampledChannels);
+    SwrContext* rawSwr = nullptr;
+    if (swr_alloc_set_opts2(&rawSwr, &outLayout, AV_SAMPLE_FMT_FLTP, sampleRate, &dec->ch_layout,
+                            dec->sample_fmt, dec->sample_rate, 0, nullptr) < 0 ||
+        swr_init(rawSwr) < 0) {
+        swr_free(&rawSwr);
+        throw Error(ErrorKind::Unsupported, path, "cannot convert this audio's format");
+    }
+    d.swr.reset(rawSwr);
+    d.planes.resize(static_cast<size_t>(resampledChannels));
+}
+
+AudioReader::~AudioReader() = default;
+
+const AudioInfo& AudioReader::info() const {
+    return impl_->in.info;
+}
+
+int AudioReader::channels() const {
+    return impl_->channels;
+}
+
+double AudioReader::progress() const {
+    const double duration = impl_->in.info.durationSeconds;
+    if (impl_->inputDone) return 1.0;
+    return duration > 0 ? std::clamp(impl_->position / duration, 0.0, 1.0) : 0.0;
+}
+
+int64_t AudioReader::framesRead() const {
+    return impl_->delivered;
+}
+
+int64_t AudioReader::read(float* planar, int64_t max) {
+    Impl& d = *impl_;
+    if (max <= 0) return 0;
+    d.fill(static_cast<size_t>(max));
+    const auto n = static_cast<int64_t>(std::min(d.buffered(), static_cast<size_t>(max)));
+    for (int c = 0; c < d.channels; ++c) {
+        const auto& p = d.planes[d.duplicateMono ? 0 : static_cast<size_t>(c)];
+        std::copy_n(p.begin() + static_cast<std::ptrdiff_t>(d.offset), n, planar + c * n);
+    }
+    // A float file can hold NaN or infinity; nothing downstream (separation, playback, waveform)
+    // can use them, so the file is refused here, naming it.
+    for (int64_t i = 0; i < n * d.channels; ++i)
+        if (!std::isfinite(planar[i]))
+            throw Error(ErrorKind::InvalidInput, d.path,
+                        "the audio contains invalid (NaN or infinite) samples");
+    d.offset += static_cast<size_t>(n);
+    d.delivered += n;
+    // Delivered frames are dropped once they are most of what is kept.
+    if (d.offset > (size_t(1) << 16) && d.offset * 2 > d.planes[0].size()) {
+        for (auto& p : d.planes)
+            p.erase(p.begin(), p.begin() + static_cast<std::ptrdiff_t>(d.offset));
+        d.offset = 0;
+    }
+    return n;
+}
+
+// ---- whole files -----------------------------------------------------------------------------
+
+AudioBuffer decodeAudio(const std::string& path, int sampleRate, int channels, AudioInfo* infoOut,
+                        const std::function<bool(double)>& progress) {
+    AudioReader reader(path, sampleRate, channels);
+    std::vector<std::vector<float>> planes(static_cast<size_t>(channels));
+    std::vector<float> block;
+    constexpr int64_t kBlock = 1 << 16;
+    block.resize(static_cast<size_t>(kBlock * channels));
+    while (const int64_t n = reader.read(block.data(), kBlock)) {
+        for (int c = 0; c < channels; ++c)
+            planes[static_cast<size_t>(c)].insert(planes[static_cast<size_t>(c)].end(),
+                                                  block.begin() + c * n,
+                                                  block.begin() + (c + 1) * n);
+        if (progress && !progress(reader.progress()))
+            throw Error(ErrorKind::Cancelled, path, "decoding cancelled");
     }
     AudioBuffer out;
     out.sampleRate = sampleRate;
@@ -198,18 +290,10 @@ AudioBuffer decodeAudio(const std::string& path, int sampleRate, int channels, A
     const size_t frames = planes[0].size();
     if (frames == 0) throw Error(ErrorKind::NoAudio, path, "the audio stream contains no samples");
     out.samples.reserve(frames * static_cast<size_t>(channels));
-    for (int c = 0; c < channels; ++c) {
-        const auto& p = planes[duplicateMono ? 0 : static_cast<size_t>(c)];
-        out.samples.insert(out.samples.end(), p.begin(),
-                           p.begin() + static_cast<std::ptrdiff_t>(frames));
-    }
-    // A float file can hold NaN or infinity; nothing downstream (separation, playback, waveform)
-    // can use them, so the file is refused here, naming it, rather than at the first stem written.
-    if (!out.allFinite())
-        throw Error(ErrorKind::InvalidInput, path,
-                    "the audio contains invalid (NaN or infinite) samples");
+    for (const auto& p : planes)
+        out.samples.insert(out.samples.end(), p.begin(), p.end());
     if (infoOut) {
-        *infoOut = in.info;
+        *infoOut = reader.info();
         infoOut->durationSeconds = out.seconds();  // what was decoded, not the header's estimate
     }
     if (progress) progress(1.0);

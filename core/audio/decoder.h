@@ -1,6 +1,7 @@
 #pragma once
 // Decoding any file FFmpeg reads (audio, or the audio track of a video) to float32.
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "core/audio/audio_buffer.h"
@@ -16,5 +17,28 @@ AudioInfo probeAudio(const std::string& path);
 AudioBuffer decodeAudio(const std::string& path, int sampleRate = 44100, int channels = 2,
                         AudioInfo* info = nullptr,
                         const std::function<bool(double)>& progress = {});
+
+// A file decoded block by block, in order, resampled as decodeAudio does: for songs too long to
+// hold (an hour of stereo float is 1.3 GB). Not thread-safe; one reader per thread.
+class AudioReader {
+public:
+    // Opens the best audio stream. Throws Error naming the file and the reason.
+    AudioReader(const std::string& path, int sampleRate = 44100, int channels = 2);
+    ~AudioReader();
+    AudioReader(const AudioReader&) = delete;
+    AudioReader& operator=(const AudioReader&) = delete;
+
+    const AudioInfo& info() const;  // durationSeconds: the header's estimate
+    int channels() const;
+    // Fills `planar` with up to `max` frames (channel after channel, n frames each) and returns
+    // n; 0 at the end. Throws Error for corrupt audio or NaN/infinite samples.
+    int64_t read(float* planar, int64_t max);
+    int64_t framesRead() const;
+    double progress() const;  // fraction of the file read, by time
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
 
 }  // namespace msplit

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 #include <vector>
 
 #include "core/atomic_file.h"
@@ -51,11 +52,12 @@ T toInt(float x, double scale, int shift) {
     return static_cast<T>(static_cast<int64_t>(v) * (int64_t(1) << shift));
 }
 
-void fillFrame(AVFrame* frame, const AudioBuffer& audio, int64_t start, int count) {
-    const int ch = audio.channels;
+// Frames [start, start + count) of a planar block of `frames` frames per channel.
+void fillFrame(AVFrame* frame, const float* planar, int ch, int64_t frames, int64_t start,
+               int count) {
     for (int i = 0; i < count; ++i) {
         for (int c = 0; c < ch; ++c) {
-            const float x = audio.channel(c)[start + i];
+            const float x = planar[c * frames + start + i];
             switch (frame->format) {
                 case AV_SAMPLE_FMT_FLTP:
                     reinterpret_cast<float*>(frame->data[c])[i] = x;
@@ -96,6 +98,185 @@ void applyClipMode(AudioBuffer& audio, ClipMode mode) {
             x /= scale;
 }
 
+// ---- AudioWriter -----------------------------------------------------------------------------
+
+struct AudioWriter::Impl {
+    std::string path;  // for messages: the target, or "standard output"
+    std::unique_ptr<AtomicFile> file;
+    OutputPtr out;
+    CodecPtr enc;
+    AVStream* stream = nullptr;
+    PacketPtr packet{av_packet_alloc()};
+    FramePtr frame{av_frame_alloc()};
+    int channels = 0;
+    bool clamp = false;
+    int frameSize = 4096;
+    std::vector<float> pending;  // planar, less than one encoder frame, waiting for more
+    int64_t pendingFrames = 0;
+    int64_t pts = 0;
+    bool finished = false;
+
+    [[noreturn]] void fail(const std::string& what, int err) const {
+        std::string why = errorText(err);
+        if (err == AVERROR(ENOSPC)) why += ", disk full";
+        if (err == AVERROR(EPIPE)) why = "the reader went away";
+        throw Error(ErrorKind::Io, path, what + " (" + why + ")");
+    }
+
+    void drain() {
+        int err;
+        while ((err = avcodec_receive_packet(enc.get(), packet.get())) >= 0) {
+            av_packet_rescale_ts(packet.get(), enc->time_base, stream->time_base);
+            packet->stream_index = stream->index;
+            if ((err = av_interleaved_write_frame(out.get(), packet.get())) < 0)
+                fail("cannot write audio data", err);
+        }
+        if (err != AVERROR(EAGAIN) && err != AVERROR_EOF) fail("cannot encode audio", err);
+        if (out->pb && out->pb->error < 0) fail("cannot write the file", out->pb->error);
+    }
+
+    // Encodes frames [start, start + count) of a planar block of `frames` frames.
+    void encode(const float* planar, int64_t frames, int64_t start, int count) {
+        av_frame_unref(frame.get());
+        frame->nb_samples = count;
+        frame->format = enc->sample_fmt;
+        frame->sample_rate = enc->sample_rate;
+        av_channel_layout_copy(&frame->ch_layout, &enc->ch_layout);
+        if (av_frame_get_buffer(frame.get(), 0) < 0)
+            throw Error(ErrorKind::Internal, path, "out of memory");
+        fillFrame(frame.get(), planar, channels, frames, start, count);
+        frame->pts = pts;
+        pts += count;
+        int err;
+        if ((err = avcodec_send_frame(enc.get(), frame.get())) < 0)
+            fail("cannot encode audio", err);
+        drain();
+    }
+};
+
+AudioWriter::AudioWriter(const std::string& path, int sampleRate, int channels,
+                         const EncodeOptions& options)
+    : impl_(std::make_unique<Impl>()) {
+    Impl& d = *impl_;
+    const bool toStdout = path == "-";
+    d.path = toStdout ? "standard output" : path;
+    if (channels <= 0 || sampleRate <= 0)
+        throw Error(ErrorKind::Internal, d.path, "invalid audio format to write");
+    if (options.clip == ClipMode::Rescale)
+        throw Error(ErrorKind::Internal, d.path,
+                    "rescaling needs the whole audio: use encodeAudio or a spool");
+    d.channels = channels;
+    d.clamp = options.clip == ClipMode::Clamp;
+    const Target target = targetFor(options);
+    if (!toStdout) d.file = std::make_unique<AtomicFile>(path);
+    const std::string url = toStdout ? "pipe:1" : d.file->tempPath();
+
+    AVFormatContext* rawOut = nullptr;
+    if (avformat_alloc_output_context2(&rawOut, nullptr, target.muxer, url.c_str()) < 0 || !rawOut)
+        throw Error(ErrorKind::Internal, d.path, "cannot set up the output file");
+    d.out.reset(rawOut);
+    const AVCodec* codec = avcodec_find_encoder_by_name(target.codec);
+    if (!codec)
+        throw Error(ErrorKind::Unsupported, d.path,
+                    std::string("FFmpeg has no ") + target.codec + " encoder");
+    d.enc.reset(avcodec_alloc_context3(codec));
+    AVCodecContext* enc = d.enc.get();
+    enc->sample_rate = sampleRate;
+    enc->sample_fmt = target.sampleFormat;
+    av_channel_layout_default(&enc->ch_layout, channels);
+    enc->time_base = AVRational{1, sampleRate};
+    if (target.bitsPerRawSample) enc->bits_per_raw_sample = target.bitsPerRawSample;
+    if (options.format == FileFormat::Mp3) enc->bit_rate = int64_t(options.mp3BitrateKbps) * 1000;
+    if (d.out->oformat->flags & AVFMT_GLOBALHEADER) enc->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
+    int err = avcodec_open2(enc, codec, nullptr);
+    if (err < 0)
+        throw Error(
+            ErrorKind::Unsupported, d.path,
+            "cannot open the " + std::string(target.codec) + " encoder (" + errorText(err) + ")");
+    d.stream = avformat_new_stream(d.out.get(), nullptr);
+    if (!d.stream || avcodec_parameters_from_context(d.stream->codecpar, enc) < 0)
+        throw Error(ErrorKind::Internal, d.path, "cannot set up the output stream");
+    d.stream->time_base = enc->time_base;
+    for (const auto& [key, value] : options.tags)
+        av_dict_set(&d.out->metadata, key.c_str(), value.c_str(), 0);
+    if ((err = avio_open(&d.out->pb, url.c_str(), AVIO_FLAG_WRITE)) < 0)
+        d.fail("cannot open the file for writing", err);
+    if ((err = avformat_write_header(d.out.get(), nullptr)) < 0)
+        d.fail("cannot write the file header", err);
+    if (toStdout) avio_flush(d.out->pb);
+    d.frameSize = enc->frame_size > 0 ? enc->frame_size : 4096;
+}
+
+AudioWriter::~AudioWriter() = default;  // not committed: the temporary file is removed
+
+void AudioWriter::write(const float* planar, int64_t frames) {
+    Impl& d = *impl_;
+    if (d.finished) throw Error(ErrorKind::Internal, d.path, "written after commit");
+    if (frames <= 0) return;
+    for (int64_t i = 0; i < frames * d.channels; ++i)
+        if (!std::isfinite(planar[i]))
+            throw Error(ErrorKind::InvalidInput, d.path,
+                        "the audio contains invalid (NaN or infinite) samples");
+    std::vector<float> clamped;
+    if (d.clamp) {
+        clamped.assign(planar, planar + frames * d.channels);
+        for (float& x : clamped)
+            x = std::clamp(x, -0.99f, 0.99f);
+        planar = clamped.data();
+    }
+    // Encoders with a fixed frame size (FLAC, MP3) get whole frames: what does not fill one
+    // waits for the next block, so the file equals one written in a single piece.
+    int64_t start = 0;
+    if (d.pendingFrames > 0) {
+        const int64_t take = std::min<int64_t>(d.frameSize - d.pendingFrames, frames);
+        std::vector<float> joined(static_cast<size_t>((d.pendingFrames + take) * d.channels));
+        for (int c = 0; c < d.channels; ++c) {
+            std::copy_n(d.pending.data() + c * d.pendingFrames, d.pendingFrames,
+                        joined.data() + c * (d.pendingFrames + take));
+            std::copy_n(planar + c * frames, take,
+                        joined.data() + c * (d.pendingFrames + take) + d.pendingFrames);
+        }
+        d.pending.swap(joined);
+        d.pendingFrames += take;
+        start = take;
+        if (d.pendingFrames < d.frameSize) return;
+        d.encode(d.pending.data(), d.pendingFrames, 0, static_cast<int>(d.pendingFrames));
+        d.pendingFrames = 0;
+        d.pending.clear();
+    }
+    for (; start + d.frameSize <= frames; start += d.frameSize)
+        d.encode(planar, frames, start, d.frameSize);
+    if (start < frames) {
+        d.pendingFrames = frames - start;
+        d.pending.resize(static_cast<size_t>(d.pendingFrames * d.channels));
+        for (int c = 0; c < d.channels; ++c)
+            std::copy_n(planar + c * frames + start, d.pendingFrames,
+                        d.pending.data() + c * d.pendingFrames);
+    }
+    if (!d.file) avio_flush(d.out->pb);  // a pipe's reader hears it now
+    if (d.out->pb->error < 0) d.fail("cannot write the file", d.out->pb->error);
+}
+
+void AudioWriter::commit() {
+    Impl& d = *impl_;
+    if (d.finished) return;
+    if (d.pts + d.pendingFrames == 0)
+        throw Error(ErrorKind::NoAudio, d.path, "nothing to write: the audio is empty");
+    if (d.pendingFrames > 0)
+        d.encode(d.pending.data(), d.pendingFrames, 0, static_cast<int>(d.pendingFrames));
+    d.pendingFrames = 0;
+    avcodec_send_frame(d.enc.get(), nullptr);
+    d.drain();
+    int err;
+    if ((err = av_write_trailer(d.out.get())) < 0) d.fail("cannot finish the file", err);
+    if (d.out->pb->error < 0) d.fail("cannot write the file", d.out->pb->error);
+    if ((err = avio_closep(&d.out->pb)) < 0) d.fail("cannot close the file", err);
+    if (d.file) d.file->commit();
+    d.finished = true;
+}
+
+// ---- whole buffers ---------------------------------------------------------------------------
+
 void encodeAudio(const std::string& path, const AudioBuffer& input, const EncodeOptions& options,
                  const std::function<bool(double)>& progress) {
     if (input.channels <= 0 || input.sampleRate <= 0 || input.frames() <= 0)
@@ -105,87 +286,23 @@ void encodeAudio(const std::string& path, const AudioBuffer& input, const Encode
                     "the audio contains invalid (NaN or infinite) samples");
     AudioBuffer audio = input;
     applyClipMode(audio, options.clip);
-    const Target target = targetFor(options);
-
-    AtomicFile file(path);
-    auto fail = [&](const std::string& what, int err) {
-        throw Error(
-            ErrorKind::Io, path,
-            what + " (" + errorText(err) + (err == AVERROR(ENOSPC) ? ", disk full" : "") + ")");
-    };
-
-    AVFormatContext* rawOut = nullptr;
-    if (avformat_alloc_output_context2(&rawOut, nullptr, target.muxer, file.tempPath().c_str()) <
-            0 ||
-        !rawOut)
-        throw Error(ErrorKind::Internal, path, "cannot set up the output file");
-    OutputPtr out(rawOut);
-    const AVCodec* codec = avcodec_find_encoder_by_name(target.codec);
-    if (!codec)
-        throw Error(ErrorKind::Unsupported, path,
-                    std::string("FFmpeg has no ") + target.codec + " encoder");
-    CodecPtr enc(avcodec_alloc_context3(codec));
-    enc->sample_rate = audio.sampleRate;
-    enc->sample_fmt = target.sampleFormat;
-    av_channel_layout_default(&enc->ch_layout, audio.channels);
-    enc->time_base = AVRational{1, audio.sampleRate};
-    if (target.bitsPerRawSample) enc->bits_per_raw_sample = target.bitsPerRawSample;
-    if (options.format == FileFormat::Mp3) enc->bit_rate = int64_t(options.mp3BitrateKbps) * 1000;
-    if (out->oformat->flags & AVFMT_GLOBALHEADER) enc->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
-    int err = avcodec_open2(enc.get(), codec, nullptr);
-    if (err < 0)
-        throw Error(
-            ErrorKind::Unsupported, path,
-            "cannot open the " + std::string(target.codec) + " encoder (" + errorText(err) + ")");
-    AVStream* stream = avformat_new_stream(out.get(), nullptr);
-    if (!stream || avcodec_parameters_from_context(stream->codecpar, enc.get()) < 0)
-        throw Error(ErrorKind::Internal, path, "cannot set up the output stream");
-    stream->time_base = enc->time_base;
-    for (const auto& [key, value] : options.tags)
-        av_dict_set(&out->metadata, key.c_str(), value.c_str(), 0);
-
-    if ((err = avio_open(&out->pb, file.tempPath().c_str(), AVIO_FLAG_WRITE)) < 0)
-        fail("cannot open the file for writing", err);
-    if ((err = avformat_write_header(out.get(), nullptr)) < 0)
-        fail("cannot write the file header", err);
-
-    PacketPtr packet(av_packet_alloc());
-    auto drain = [&] {
-        while ((err = avcodec_receive_packet(enc.get(), packet.get())) >= 0) {
-            av_packet_rescale_ts(packet.get(), enc->time_base, stream->time_base);
-            packet->stream_index = stream->index;
-            if ((err = av_interleaved_write_frame(out.get(), packet.get())) < 0)
-                fail("cannot write audio data", err);
-        }
-        if (err != AVERROR(EAGAIN) && err != AVERROR_EOF) fail("cannot encode audio", err);
-    };
-
-    const int frameSize = enc->frame_size > 0 ? enc->frame_size : 4096;
-    FramePtr frame(av_frame_alloc());
+    EncodeOptions streamed = options;
+    streamed.clip = ClipMode::None;  // applied above, on the whole
+    AudioWriter writer(path, audio.sampleRate, audio.channels, streamed);
+    // Whole encoder frames per call, so the planar block is the buffer itself.
     const int64_t total = audio.frames();
-    for (int64_t pos = 0; pos < total; pos += frameSize) {
-        const int count = static_cast<int>(std::min<int64_t>(frameSize, total - pos));
-        av_frame_unref(frame.get());
-        frame->nb_samples = count;
-        frame->format = enc->sample_fmt;
-        frame->sample_rate = enc->sample_rate;
-        av_channel_layout_copy(&frame->ch_layout, &enc->ch_layout);
-        if (av_frame_get_buffer(frame.get(), 0) < 0)
-            throw Error(ErrorKind::Internal, path, "out of memory");
-        fillFrame(frame.get(), audio, pos, count);
-        frame->pts = pos;
-        if ((err = avcodec_send_frame(enc.get(), frame.get())) < 0)
-            fail("cannot encode audio", err);
-        drain();
-        if (progress && !progress(static_cast<double>(pos + count) / static_cast<double>(total)))
+    constexpr int64_t kBlock = 1 << 16;
+    std::vector<float> block;
+    for (int64_t pos = 0; pos < total; pos += kBlock) {
+        const int64_t n = std::min(kBlock, total - pos);
+        block.resize(static_cast<size_t>(n * audio.channels));
+        for (int c = 0; c < audio.channels; ++c)
+            std::copy_n(audio.channel(c) + pos, n, block.data() + c * n);
+        writer.write(block.data(), n);
+        if (progress && !progress(static_cast<double>(pos + n) / static_cast<double>(total)))
             throw Error(ErrorKind::Cancelled, path, "writing cancelled");
     }
-    avcodec_send_frame(enc.get(), nullptr);
-    drain();
-    if ((err = av_write_trailer(out.get())) < 0) fail("cannot finish the file", err);
-    if (out->pb->error < 0) fail("cannot write the file", out->pb->error);
-    if ((err = avio_closep(&out->pb)) < 0) fail("cannot close the file", err);
-    file.commit();
+    writer.commit();
 }
 
 }  // namespace msplit

@@ -2,6 +2,7 @@
 // Writing stems: WAV (16, 24, 32-bit float), FLAC (16, 24), MP3 (LAME), always atomically.
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 
 #include "core/audio/audio_buffer.h"
@@ -26,6 +27,28 @@ struct EncodeOptions {
 // complete file or untouched. `progress` returns false to cancel. Throws Error.
 void encodeAudio(const std::string& path, const AudioBuffer& audio, const EncodeOptions& options,
                  const std::function<bool(double)>& progress = {});
+
+// Writes audio that arrives block by block, in order, into `path` ("-": standard output, as a
+// stream whose header leaves the length open): a temporary file beside it while it is written,
+// renamed into place by commit(), removed if the writer goes without one. The result equals a
+// file encodeAudio writes from the whole. `options.clip` must be Clamp or None (Rescale needs
+// the whole audio's peak). Throws Error (Io with the reason: disk full, reader gone).
+class AudioWriter {
+public:
+    AudioWriter(const std::string& path, int sampleRate, int channels,
+                const EncodeOptions& options);
+    ~AudioWriter();
+    AudioWriter(const AudioWriter&) = delete;
+    AudioWriter& operator=(const AudioWriter&) = delete;
+
+    // `frames` frames, channel after channel.
+    void write(const float* planar, int64_t frames);
+    void commit();
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
 
 // The clip mode applied in place (exposed for the player's export of the current mix).
 void applyClipMode(AudioBuffer& audio, ClipMode mode);

@@ -40,6 +40,12 @@ private:
 // The facade's options under the name apply.cpp has always used.
 using ApplyOptions = SeparateOptions;
 
+// Throws Error for options the bag cannot be applied with.
+void checkApplyOptions(const Bag& bag, const ApplyOptions& options);
+// Runs `f`, turning exhausted memory (std::bad_alloc, LibTorch's or CUDA's) and LibTorch's other
+// refusals into the engine's Error, with a sentence saying what helps.
+at::Tensor reportingFailures(const std::function<at::Tensor()>& f);
+
 // mix: (B, channels, T) on any device; returns (B, sources, channels, T) on the mix's device.
 // Throws Cancelled when `cancel` is triggered (checked before every model forward).
 at::Tensor applyBag(const Bag& bag, const at::Tensor& mix, const ApplyOptions& options,

@@ -1,12 +1,14 @@
 #include "core/engine/engine.h"
 
-#include <cstring>
+#include <algorithm>
+#include <cmath>
 
 #include "core/engine/allocator.h"
 #include "core/engine/apply.h"
 #include "core/engine/device.h"
 #include "core/engine/model_configs.h"
 #include "core/engine/model_loader.h"
+#include "core/engine/stream.h"
 
 namespace msplit::engine {
 
@@ -61,21 +63,85 @@ int64_t Separator::parameters() const {
     return impl_->parameters;
 }
 
+void MixStatistics::add(const float* planar, int channels, int64_t frames) {
+    for (int64_t i = 0; i < frames; ++i) {
+        double mono = 0;
+        for (int c = 0; c < channels; ++c)
+            mono += planar[c * frames + i];
+        mono /= channels;
+        ++frames_;
+        const double delta = mono - mean_;
+        mean_ += delta / static_cast<double>(frames_);
+        m2_ += delta * (mono - mean_);
+    }
+}
+
+float MixStatistics::mean() const {
+    return static_cast<float>(mean_);
+}
+
+float MixStatistics::deviation() const {
+    return frames_ > 1 ? static_cast<float>(std::sqrt(m2_ / static_cast<double>(frames_ - 1)))
+                       : 0.0f;
+}
+
+void Separator::separate(const MixStatistics& stats, const MixRead& read, const StemWrite& write,
+                         const SeparateOptions& options, const ProgressCallback& progress,
+                         const CancelToken* cancel) const {
+    if (stats.frames() < 2) throw Error("the audio is too short to separate");
+    // demucs' normalisation, by the whole song's statistics, in float as the official code.
+    const at::Tensor mean = at::scalar_tensor(stats.mean(), at::kFloat);
+    const at::Tensor scale = at::scalar_tensor(stats.deviation(), at::kFloat) + 1e-8;
+    const int64_t C = channels();
+    std::vector<float> block;
+    applyBagStreamed(
+        *impl_->bag, stats.frames(),
+        [&](int64_t max) {
+            block.resize(static_cast<size_t>(C * max));
+            const int64_t n = read(block.data(), max);
+            if (n < 1 || n > max) throw Error("the song ended before its length");
+            at::Tensor t = at::from_blob(block.data(), {1, C, n}, at::kFloat);
+            return (t - mean) / scale;
+        },
+        [&](const at::Tensor& estimates) {
+            const at::Tensor out = (estimates.squeeze(0) * scale + mean).contiguous();
+            write(out.data_ptr<float>(), out.size(-1));
+        },
+        options, progress, cancel);
+}
+
 std::vector<std::vector<float>> Separator::separate(const float* mix, int64_t frames,
                                                     const SeparateOptions& options,
                                                     const ProgressCallback& progress,
                                                     const CancelToken* cancel) const {
     if (frames <= 0) throw Error("the mix is empty");
-    const at::Tensor wav = at::from_blob(const_cast<float*>(mix), {channels(), frames}, at::kFloat);
-    at::Tensor out = engine::separate(*impl_->bag, wav, options, progress, cancel)
-                         .to(at::kCPU, at::kFloat)
-                         .contiguous();
-    std::vector<std::vector<float>> stems;
-    const auto per = static_cast<size_t>(out.numel() / out.size(0));
-    for (int64_t s = 0; s < out.size(0); ++s) {
-        const float* p = out[s].data_ptr<float>();
-        stems.emplace_back(p, p + per);
-    }
+    const int C = channels();
+    // Planar blocks cut from the whole mix (a view per channel, copied into the block).
+    MixStatistics stats;
+    stats.add(mix, C, frames);
+    int64_t read = 0;
+    const auto S = sources().size();
+    std::vector<std::vector<float>> stems(S);
+    for (auto& stem : stems)
+        stem.resize(static_cast<size_t>(C * frames));
+    int64_t written = 0;
+    separate(
+        stats,
+        [&](float* planar, int64_t max) {
+            const int64_t n = std::min(max, frames - read);
+            for (int c = 0; c < C; ++c)
+                std::copy_n(mix + c * frames + read, n, planar + c * n);
+            read += n;
+            return n;
+        },
+        [&](const float* out, int64_t n) {
+            for (size_t s = 0; s < S; ++s)
+                for (int c = 0; c < C; ++c)
+                    std::copy_n(out + (int64_t(s) * C + c) * n, n,
+                                stems[s].data() + c * frames + written);
+            written += n;
+        },
+        options, progress, cancel);
     return stems;
 }
 

@@ -69,6 +69,31 @@ private:
     std::atomic<bool> cancelled_{false};
 };
 
+// ---- streams ---------------------------------------------------------------------------------
+
+// What Demucs normalises a song by: the mean and standard deviation of its mono mix over the
+// whole song. A stream needs them before it starts, so callers read the song twice: once through
+// add() (cheap: no model), then to separate.
+class MixStatistics {
+public:
+    // `frames` frames of planar audio (channel after channel).
+    void add(const float* planar, int channels, int64_t frames);
+    int64_t frames() const { return frames_; }
+    float mean() const;
+    float deviation() const;  // unbiased, as torch.std
+
+private:
+    int64_t frames_ = 0;
+    double mean_ = 0, m2_ = 0;  // Welford's running moments, in double
+};
+
+// Fills `planar` (channels x up to `maxFrames`, channel after channel, `n` frames each) with the
+// next frames of the song, in order, and returns n >= 1. Asked only for frames that exist.
+using MixRead = std::function<int64_t(float* planar, int64_t maxFrames)>;
+// Receives the next finished frames of every stem, in order: `frames` frames laid out
+// source after source, channel after channel ([s][c][i]).
+using StemWrite = std::function<void(const float* stems, int64_t frames)>;
+
 // ---- models ----------------------------------------------------------------------------------
 
 // A model or a bag of models, as a repository's NAME.yaml describes it.
@@ -112,6 +137,14 @@ public:
                                              const SeparateOptions& options,
                                              const ProgressCallback& progress = {},
                                              const CancelToken* cancel = nullptr) const;
+
+    // The same as a stream: the song's `stats.frames()` frames are read through `read` as the
+    // segments need them, and every stem's frames are written through `write` as soon as they
+    // are final. Memory depends on the segment length, not the song's; the stems equal
+    // separate()'s sample for sample, however the reads are cut. Throws as separate() does.
+    void separate(const MixStatistics& stats, const MixRead& read, const StemWrite& write,
+                  const SeparateOptions& options, const ProgressCallback& progress = {},
+                  const CancelToken* cancel = nullptr) const;
 
 private:
     struct Impl;  // LibTorch's side (engine.cpp)

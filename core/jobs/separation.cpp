@@ -4,7 +4,9 @@
 #include <QFileInfo>
 
 #include <algorithm>
+#include <deque>
 
+#include "core/audio/decoder.h"
 #include "core/error.h"
 #include "core/models/local_repo.h"
 
@@ -27,6 +29,136 @@ LoadedModel loadSeparationModel(const SeparationSettings& s) {
     }
 }
 
+std::vector<std::string> outputStems(const LoadedModel& model, const SeparationSettings& s) {
+    const auto& sources = model.separator->sources();
+    if (!s.twoStems) return sources;
+    if (std::find(sources.begin(), sources.end(), *s.twoStems) == sources.end()) {
+        std::string all;
+        for (const auto& n : sources)
+            all += (all.empty() ? "" : ", ") + n;
+        throw Error(ErrorKind::InvalidInput, *s.twoStems,
+                    "this stem is not in the model (its stems: " + all + ")");
+    }
+    if (s.otherMethod == "add") return {*s.twoStems, "no_" + *s.twoStems};
+    if (s.otherMethod == "minus") return {*s.twoStems, "minus_" + *s.twoStems};
+    if (s.otherMethod == "none") return {*s.twoStems};
+    throw Error(ErrorKind::InvalidInput, s.otherMethod,
+                "unknown method for the other stem (use add, minus or none)");
+}
+
+namespace {
+
+// Runs the engine over a mix read block by block and hands on the output stems: the sources,
+// or with two stems the chosen one and the others summed in order (as demucs: from zeros), or
+// the mix minus it (the mix's frames are kept until their stems are out).
+class StemStream {
+public:
+    StemStream(const LoadedModel& model, const SeparationSettings& s)
+        : model_(model), s_(s), names_(outputStems(model, s)) {
+        const auto& sources = model.separator->sources();
+        if (s.twoStems)
+            index_ = static_cast<size_t>(std::find(sources.begin(), sources.end(), *s.twoStems) -
+                                         sources.begin());
+    }
+
+    void run(const engine::MixStatistics& stats, const engine::MixRead& read,
+             const StemFrames& write, const engine::ProgressCallback& progress,
+             const engine::CancelToken* cancel) {
+        const int C = model_.separator->channels();
+        const bool keepMix = s_.twoStems && s_.otherMethod == "minus";
+        try {
+            model_.separator->separate(
+                stats,
+                [&](float* planar, int64_t max) {
+                    const int64_t n = read(planar, max);
+                    if (keepMix)
+                        for (int c = 0; c < C; ++c)
+                            mix_[size_t(c)].insert(mix_[size_t(c)].end(), planar + c * n,
+                                                   planar + (c + 1) * n);
+                    return n;
+                },
+                [&](const float* sources, int64_t n) { write(stems(sources, n, C), n); },
+                s_.options, progress, cancel);
+        } catch (const engine::Cancelled&) {
+            throw Error(ErrorKind::Cancelled, model_.name, "separation cancelled");
+        } catch (const engine::Error& e) {
+            throw Error(ErrorKind::InvalidInput, model_.name, e.what());
+        }
+    }
+
+private:
+    const float* stems(const float* sources, int64_t n, int C) {
+        if (!s_.twoStems) return sources;
+        const auto block = static_cast<size_t>(C * n);
+        const float* stem = sources + index_ * block;
+        out_.assign(stem, stem + block);
+        if (s_.otherMethod == "add") {
+            std::vector<float> rest(block, 0.0f);
+            for (size_t k = 0; k < model_.separator->sources().size(); ++k)
+                if (k != index_)
+                    for (size_t i = 0; i < block; ++i)
+                        rest[i] += sources[k * block + i];
+            out_.insert(out_.end(), rest.begin(), rest.end());
+        } else if (s_.otherMethod == "minus") {
+            for (int c = 0; c < C; ++c) {
+                auto& m = mix_[size_t(c)];
+                for (int64_t i = 0; i < n; ++i)
+                    out_.push_back(m[size_t(i)] - stem[c * n + i]);
+                m.erase(m.begin(), m.begin() + n);
+            }
+        }
+        return out_.data();
+    }
+
+    const LoadedModel& model_;
+    const SeparationSettings& s_;
+    std::vector<std::string> names_;
+    size_t index_ = 0;
+    std::vector<float> out_;
+    std::deque<float> mix_[8];  // per channel, for "minus"
+};
+
+}  // namespace
+
+AudioInfo separateFile(const LoadedModel& model, const std::string& path,
+                       const SeparationSettings& s, const StemFrames& write,
+                       const std::function<bool(double)>& reading,
+                       const engine::ProgressCallback& progress,
+                       const engine::CancelToken* cancel) {
+    const engine::Separator& separator = *model.separator;
+    const int rate = separator.sampleRate(), C = separator.channels();
+    if (C > 8) throw Error(ErrorKind::Unsupported, model.name, "models of more than 8 channels");
+    StemStream stream(model, s);  // checks the stems before any work
+    constexpr int64_t kBlock = 1 << 16;
+    std::vector<float> block(static_cast<size_t>(kBlock * C));
+    // First pass: the whole song's statistics, which the normalisation needs up front.
+    engine::MixStatistics stats;
+    AudioInfo info;
+    {
+        AudioReader reader(path, rate, C);
+        info = reader.info();
+        while (const int64_t n = reader.read(block.data(), kBlock)) {
+            stats.add(block.data(), C, n);
+            if ((reading && !reading(reader.progress())) || (cancel && cancel->cancelled()))
+                throw Error(ErrorKind::Cancelled, path, "separation cancelled");
+        }
+    }
+    if (stats.frames() < 2)
+        throw Error(ErrorKind::NoAudio, path, "the audio is too short to separate");
+    info.durationSeconds = static_cast<double>(stats.frames()) / rate;
+    // Second pass: the same frames again, as the engine asks for them.
+    AudioReader reader(path, rate, C);
+    stream.run(
+        stats,
+        [&](float* planar, int64_t max) {
+            const int64_t n = reader.read(planar, max);
+            if (n == 0) throw Error(ErrorKind::InvalidInput, path, "the file changed while read");
+            return n;
+        },
+        write, progress, cancel);
+    return info;
+}
+
 std::vector<Stem> separateAudio(const LoadedModel& model, const AudioBuffer& mix,
                                 const SeparationSettings& s,
                                 const engine::ProgressCallback& progress,
@@ -37,58 +169,37 @@ std::vector<Stem> separateAudio(const LoadedModel& model, const AudioBuffer& mix
                     "the mix is not at the model's sample rate and channel count");
     if (mix.frames() < 2)
         throw Error(ErrorKind::NoAudio, model.name, "the audio is too short to separate");
-    const auto& sources = separator.sources();
-    if (s.twoStems && std::find(sources.begin(), sources.end(), *s.twoStems) == sources.end()) {
-        std::string all;
-        for (const auto& n : sources)
-            all += (all.empty() ? "" : ", ") + n;
-        throw Error(ErrorKind::InvalidInput, *s.twoStems,
-                    "this stem is not in the model (its stems: " + all + ")");
-    }
-    if (s.twoStems && s.otherMethod != "add" && s.otherMethod != "minus" && s.otherMethod != "none")
-        throw Error(ErrorKind::InvalidInput, s.otherMethod,
-                    "unknown method for the other stem (use add, minus or none)");
-    std::vector<std::vector<float>> out;
-    try {
-        out = separator.separate(mix.samples.data(), mix.frames(), s.options, progress, cancel);
-    } catch (const engine::Cancelled&) {
-        throw Error(ErrorKind::Cancelled, model.name, "separation cancelled");
-    } catch (const engine::Error& e) {
-        throw Error(ErrorKind::InvalidInput, model.name, e.what());
-    }
-    const auto stemOf = [&](std::vector<float> samples) {
-        AudioBuffer b;
-        b.sampleRate = mix.sampleRate;
-        b.channels = mix.channels;
-        b.samples = std::move(samples);
-        return b;
-    };
-
+    const int C = mix.channels;
+    const int64_t frames = mix.frames();
+    StemStream stream(model, s);
+    const std::vector<std::string> names = outputStems(model, s);
     std::vector<Stem> stems;
-    if (!s.twoStems) {
-        for (size_t i = 0; i < sources.size(); ++i)
-            stems.push_back({sources[i], stemOf(std::move(out[i]))});
-        return stems;
+    for (const auto& name : names) {
+        stems.push_back({name, AudioBuffer{}});
+        stems.back().audio.sampleRate = mix.sampleRate;
+        stems.back().audio.channels = C;
+        stems.back().audio.samples.resize(static_cast<size_t>(C * frames));
     }
-    const auto index = static_cast<size_t>(std::find(sources.begin(), sources.end(), *s.twoStems) -
-                                           sources.begin());
-    if (s.otherMethod == "add") {  // the other sources summed, as demucs does
-        std::vector<float> rest(out[index].size(), 0.0f);
-        for (size_t k = 0; k < out.size(); ++k)
-            if (k != index)
-                for (size_t i = 0; i < rest.size(); ++i)
-                    rest[i] += out[k][i];
-        stems.push_back({*s.twoStems, stemOf(std::move(out[index]))});
-        stems.push_back({"no_" + *s.twoStems, stemOf(std::move(rest))});
-    } else if (s.otherMethod == "minus") {  // the mix minus the stem
-        std::vector<float> rest(mix.samples.begin(), mix.samples.end());
-        for (size_t i = 0; i < rest.size(); ++i)
-            rest[i] -= out[index][i];
-        stems.push_back({*s.twoStems, stemOf(std::move(out[index]))});
-        stems.push_back({"minus_" + *s.twoStems, stemOf(std::move(rest))});
-    } else {
-        stems.push_back({*s.twoStems, stemOf(std::move(out[index]))});
-    }
+    engine::MixStatistics stats;
+    stats.add(mix.samples.data(), C, frames);
+    int64_t read = 0, written = 0;
+    stream.run(
+        stats,
+        [&](float* planar, int64_t max) {
+            const int64_t n = std::min(max, frames - read);
+            for (int c = 0; c < C; ++c)
+                std::copy_n(mix.channel(c) + read, n, planar + c * n);
+            read += n;
+            return n;
+        },
+        [&](const float* out, int64_t n) {
+            for (size_t k = 0; k < stems.size(); ++k)
+                for (int c = 0; c < C; ++c)
+                    std::copy_n(out + (int64_t(k) * C + c) * n, n,
+                                stems[k].audio.channel(c) + written);
+            written += n;
+        },
+        progress, cancel);
     return stems;
 }
 

@@ -38,8 +38,28 @@ struct Stem {
     AudioBuffer audio;
 };
 
-// Separates a decoded mix (at the model's rate and channels) into stems. Throws Error
-// (kind Cancelled when `cancel` fires).
+// The stems a separation gives, in order: the model's sources, or with --two-stems STEM and
+// no_STEM (add), minus_STEM (minus) or STEM alone (none). Throws Error for an unknown stem or
+// method.
+std::vector<std::string> outputStems(const LoadedModel& model, const SeparationSettings& settings);
+
+// Receives the next `frames` frames of every output stem, in order: stem after stem (as
+// outputStems), channel after channel.
+using StemFrames = std::function<void(const float* stems, int64_t frames)>;
+
+// Separates a file as a stream, the way the whole app does: a first pass reads it for its
+// statistics (`reading` gets the fraction read and returns false to cancel), a second feeds the
+// engine as the segments need it, and `write` gets the stems as they are final. Memory does not
+// grow with the song. Returns the file's description (durationSeconds: what was decoded).
+// Throws Error (kind Cancelled when `cancel` fires).
+AudioInfo separateFile(const LoadedModel& model, const std::string& path,
+                       const SeparationSettings& settings, const StemFrames& write,
+                       const std::function<bool(double)>& reading = {},
+                       const engine::ProgressCallback& progress = {},
+                       const engine::CancelToken* cancel = nullptr);
+
+// Separates a decoded mix (at the model's rate and channels) into stems, as separateFile does.
+// Throws Error (kind Cancelled when `cancel` fires).
 std::vector<Stem> separateAudio(const LoadedModel& model, const AudioBuffer& mix,
                                 const SeparationSettings& settings,
                                 const engine::ProgressCallback& progress = {},

@@ -13,9 +13,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 
 #include "core/audio/decoder.h"
 #include "core/audio/encoder.h"
+#include "core/audio/float_spool.h"
 #include "core/engine/engine.h"
 #include "core/error.h"
 
@@ -65,53 +67,88 @@ JobRecord SeparationTask::separate(const QString& temp, const QString& id) {
     engine::setThreads(config_.threads);
     const LoadedModel model = models_(s);
 
-    cb_.progress(0, -1, QObject::tr("Decoding"));
-    AudioInfo info;
-    const AudioBuffer mix = decodeAudio(source_.toStdString(), model.separator->sampleRate(),
-                                        model.separator->channels(), &info,
-                                        [this](double) { return !cancel_.cancelled(); });
-    // Separation is nearly all of the time: it gets 0.02 .. 0.95 of the bar.
-    auto stems = separateAudio(
-        model, mix, s,
-        [this](const engine::Progress& p) {
-            cb_.progress(0.02 + 0.93 * p.fraction(), p.etaSeconds, QObject::tr("Separating"));
-        },
-        &cancel_);
-
-    // One gain for every stem keeps them summing to the mix; only applied to stay below 0 dBFS.
-    float peak = 0;
-    for (const auto& st : stems)
-        for (float x : st.audio.samples)
-            peak = std::max(peak, std::abs(x));
+    // The song streams through the engine (memory does not grow with it): the stems are parked
+    // on disk as they come, then written with one gain for all of them (only applied to stay
+    // below 0 dBFS; one gain keeps them summing to the mix). Float files need no gain.
     const bool floatFiles = config_.format == "wav32f";
-    const double gain = !floatFiles && peak * 1.01f > 1.0f ? 1.0 / (1.01 * peak) : 1.0;
+    const std::vector<std::string> names = outputStems(model, s);
+    const int C = model.separator->channels(), rate = model.separator->sampleRate();
     EncodeOptions enc;
     enc.format = floatFiles ? FileFormat::Wav : FileFormat::Flac;
     enc.depth = floatFiles ? SampleFormat::Float32 : SampleFormat::Int24;
     enc.clip = ClipMode::None;
-    enc.tags = info.tags;
+    const std::string ext = floatFiles ? "wav" : "flac";
+    const AudioInfo probed = probeAudio(source_.toStdString());
     JobRecord r;
     r.id = id;
     r.source = source_;
-    r.title = QString::fromStdString(info.tags.count("title") ? info.tags.at("title") : "");
+    r.title = QString::fromStdString(probed.tags.count("title") ? probed.tags.at("title") : "");
     if (r.title.isEmpty()) r.title = QFileInfo(source_).completeBaseName();
     r.sourceUrl = sourceUrl_;
     if (!sourceUrl_.isEmpty())  // yt-dlp names files "TITLE [ID]"
         r.title.remove(QRegularExpression(" \\[[A-Za-z0-9_-]+\\]$"));
+    // Each stem's file carries the song's tags, titled after the stem.
+    const auto tagsFor = [&](size_t k) {
+        auto tags = probed.tags;
+        tags["title"] = r.title.toStdString() + " (" + names[k] + ")";
+        return tags;
+    };
+    const auto target = [&](size_t k) { return temp.toStdString() + "/" + names[k] + "." + ext; };
+    std::vector<std::unique_ptr<AudioWriter>> writers(names.size());
+    std::vector<std::unique_ptr<FloatSpool>> spools(names.size());
+    for (size_t k = 0; k < names.size(); ++k) {
+        enc.tags = tagsFor(k);
+        if (floatFiles)
+            writers[k] = std::make_unique<AudioWriter>(target(k), rate, C, enc);
+        else
+            spools[k] = std::make_unique<FloatSpool>(temp.toStdString(), C);
+    }
+    cb_.progress(0, -1, QObject::tr("Reading"));
+    // Reading gets 0 .. 0.02 of the bar, the separation 0.02 .. 0.95, writing the rest.
+    const AudioInfo info = separateFile(
+        model, source_.toStdString(), s,
+        [&](const float* stems, int64_t n) {
+            for (size_t k = 0; k < names.size(); ++k) {
+                const float* block = stems + int64_t(k) * C * n;
+                if (writers[k]) writers[k]->write(block, n);
+                if (spools[k]) spools[k]->append(block, n);
+            }
+        },
+        [this](double f) {
+            cb_.progress(0.02 * f, -1, QObject::tr("Reading"));
+            return !cancel_.cancelled();
+        },
+        [this](const engine::Progress& p) {
+            cb_.progress(0.02 + 0.93 * p.fraction(), p.etaSeconds, QObject::tr("Separating"));
+        },
+        &cancel_);
+    float peak = 0;
+    for (const auto& spool : spools)
+        if (spool) peak = std::max(peak, spool->peak());
+    const double gain = !floatFiles && peak * 1.01f > 1.0f ? 1.0 / (1.01 * peak) : 1.0;
+
     r.model = QString::fromStdString(model.name);
     r.extension = floatFiles ? "wav" : "flac";
-    r.durationSeconds = info.durationSeconds > 0 ? info.durationSeconds : mix.seconds();
+    r.durationSeconds = info.durationSeconds;
     r.gain = gain;
-    for (size_t i = 0; i < stems.size(); ++i) {
-        auto& st = stems[i];
-        if (gain != 1.0)
-            for (float& x : st.audio.samples)
-                x = static_cast<float>(x * gain);
-        r.stems << QString::fromStdString(st.name);
-        enc.tags["title"] = r.title.toStdString() + " (" + st.name + ")";
-        encodeAudio(temp.toStdString() + "/" + st.name + "." + r.extension.toStdString(), st.audio,
-                    enc, [this](double) { return !cancel_.cancelled(); });
-        cb_.progress(0.95 + 0.05 * double(i + 1) / double(stems.size()), 0,
+    for (size_t k = 0; k < names.size(); ++k) {
+        r.stems << QString::fromStdString(names[k]);
+        if (spools[k]) {
+            enc.tags = tagsFor(k);
+            writers[k] = std::make_unique<AudioWriter>(target(k), rate, C, enc);
+            std::vector<float> scaled;
+            spools[k]->replay([&](const float* block, int64_t n) {
+                if (cancel_.cancelled()) throw engine::Cancelled();
+                scaled.assign(block, block + C * n);
+                if (gain != 1.0)
+                    for (float& x : scaled)
+                        x = static_cast<float>(x * gain);
+                writers[k]->write(scaled.data(), n);
+            });
+            spools[k].reset();
+        }
+        writers[k]->commit();
+        cb_.progress(0.95 + 0.05 * double(k + 1) / double(names.size()), 0,
                      QObject::tr("Writing stems"));
     }
     r.separationSeconds = double(clock.elapsed()) / 1000.0;

@@ -11,6 +11,7 @@ namespace {
 struct Run {
     int status = -1;
     QString out, err;
+    QByteArray outBytes;  // stdout as it came (binary for --stdout)
 };
 
 Run run(const QString& program, const QStringList& args, const QString& home) {
@@ -24,7 +25,8 @@ Run run(const QString& program, const QStringList& args, const QString& home) {
     Run r;
     if (!p.waitForFinished(60000)) return r;
     r.status = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-    r.out = QString::fromUtf8(p.readAllStandardOutput());
+    r.outBytes = p.readAllStandardOutput();
+    r.out = QString::fromUtf8(r.outBytes);
     r.err = QString::fromUtf8(p.readAllStandardError());
     return r;
 }
@@ -141,6 +143,86 @@ private Q_SLOTS:
         QVERIFY2(missing.err.contains("missing.wav"), qPrintable(missing.err));
         const Run unknown = run(MUSIC_SPLIT_CLI, {"bench", "--config", "nope"}, home_.path());
         QCOMPARE(unknown.status, 1);
+    }
+
+    // --stdout: the stem as a WAV stream equal, sample for sample, to the file a run with the
+    // same seed writes (--stdout clamps rather than rescales), and nothing else on stdout.
+    void stdoutStreamEqualsTheFile() {
+        const QString repo = MUSIC_SPLIT_FIXTURES "/repo";
+        const QString input = MUSIC_SPLIT_FIXTURES "/htdemucs_tiny/input.wav";
+        const QStringList common = {"separate",      input,    "--repo", repo,       "-n",
+                                    "htdemucs_tiny", "--seed", "4",      "--shifts", "1"};
+        const Run streamed =
+            run(MUSIC_SPLIT_CLI, common + QStringList{"--stdout", "vocals"}, home_.path());
+        QVERIFY2(streamed.status == 0, qPrintable(streamed.err));
+        QTemporaryDir out;
+        const Run file =
+            run(MUSIC_SPLIT_CLI, common + QStringList{"--clip-mode", "clamp", "-o", out.path()},
+                home_.path());
+        QVERIFY2(file.status == 0, qPrintable(file.err));
+        QFile written(out.path() + "/htdemucs_tiny/input/vocals.wav");
+        QVERIFY(written.open(QIODevice::ReadOnly));
+        const QByteArray expected = written.readAll();
+        // The same samples; the stream's header leaves the length open, as FFmpeg's on a pipe.
+        QVERIFY(QByteArray(streamed.outBytes.left(4)) == "RIFF");
+        QCOMPARE(streamed.outBytes.mid(4, 4), QByteArray("\xff\xff\xff\xff", 4));
+        const qsizetype data = streamed.outBytes.indexOf("data") + 8;
+        const qsizetype fileData = expected.indexOf("data") + 8;
+        QVERIFY(data > 8 && fileData > 8);
+        QCOMPARE(streamed.outBytes.size() - data, expected.size() - fileData);
+        QVERIFY(streamed.outBytes.mid(data) == expected.mid(fileData));
+    }
+
+    // A reader that goes away stops the separation at once, with one line and status 1,
+    // leaving nothing behind.
+    void stdoutReaderGoingAwayStopsIt() {
+        QTemporaryDir dir;
+        const QString input = dir.filePath("long.wav");
+        QProcess make;
+        make.start("ffmpeg", {"-v", "error", "-y", "-stream_loop", "7", "-i",
+                              MUSIC_SPLIT_FIXTURES "/htdemucs_tiny/input.wav", input});
+        QVERIFY(make.waitForFinished(60000) && make.exitCode() == 0);  // 32 s
+        // As a user would: the CLI's stdout into `head -c 1000`, which reads and leaves.
+        QProcess shell;
+        shell.setWorkingDirectory(dir.path());
+        QElapsedTimer clock;
+        clock.start();
+        shell.start("bash", {"-c",
+                             "set -o pipefail; \"$0\" separate long.wav --repo \"$1\" -n "
+                             "htdemucs_tiny --stdout drums 2>err.txt | head -c 1000 | wc -c",
+                             MUSIC_SPLIT_CLI, MUSIC_SPLIT_FIXTURES "/repo"});
+        QVERIFY(shell.waitForFinished(120000));
+        qInfo("the pipeline ended after %lld ms", clock.elapsed());
+        QCOMPARE(shell.readAllStandardOutput().trimmed(), QByteArray("1000"));
+        QCOMPARE(shell.exitCode(), 1);  // the CLI's status, through pipefail
+        QFile err(dir.filePath("err.txt"));
+        QVERIFY(err.open(QIODevice::ReadOnly));
+        const QString text = QString::fromUtf8(err.readAll());
+        QVERIFY2(text.contains("music-split-cli: ") && text.contains("went away"),
+                 qPrintable(text));
+        err.close();
+        QVERIFY(err.remove());
+        QCOMPARE(QDir(dir.path()).entryList(QDir::AllEntries | QDir::Hidden | QDir::NoDotAndDotDot),
+                 QStringList({"long.wav"}));
+    }
+
+    void stdoutRefusesWhatAStreamCannotDo() {
+        const QString input = MUSIC_SPLIT_FIXTURES "/htdemucs_tiny/input.wav";
+        for (const QStringList& extra :
+             {QStringList{"--clip-mode", "rescale"}, QStringList{"--flac"}, QStringList{input}}) {
+            const Run r =
+                run(MUSIC_SPLIT_CLI, QStringList{"separate", input, "--stdout", "vocals"} + extra,
+                    home_.path());
+            QCOMPARE(r.status, 2);
+            QVERIFY2(r.err.contains("--stdout"), qPrintable(r.err));
+        }
+        const Run unknown = run(MUSIC_SPLIT_CLI,
+                                {"separate", input, "--repo", MUSIC_SPLIT_FIXTURES "/repo", "-n",
+                                 "htdemucs_tiny", "--stdout", "kazoo"},
+                                home_.path());
+        QCOMPARE(unknown.status, 1);
+        QVERIFY2(unknown.err.contains("drums, bass, other, vocals"), qPrintable(unknown.err));
+        QVERIFY(unknown.outBytes.isEmpty());
     }
 };
 

@@ -15,6 +15,7 @@
 
 #include "core/audio/decoder.h"
 #include "core/audio/encoder.h"
+#include "core/audio/float_spool.h"
 #include "core/error.h"
 
 using namespace msplit;
@@ -460,6 +461,118 @@ private Q_SLOTS:
         qInfo("%s", qPrintable(msg));
         QVERIFY(!QFile::exists(path("big.wav")));
         QVERIFY(leftovers(tmp_.path()).isEmpty());
+    }
+
+    // Written block by block, every format gives the bytes of a file written from the whole.
+    void streamedWritesEqualWholeFiles_data() {
+        QTest::addColumn<int>("format");
+        QTest::addColumn<int>("depth");
+        QTest::newRow("wav16") << int(FileFormat::Wav) << int(SampleFormat::Int16);
+        QTest::newRow("wav24") << int(FileFormat::Wav) << int(SampleFormat::Int24);
+        QTest::newRow("wav32f") << int(FileFormat::Wav) << int(SampleFormat::Float32);
+        QTest::newRow("flac24") << int(FileFormat::Flac) << int(SampleFormat::Int24);
+        QTest::newRow("mp3") << int(FileFormat::Mp3) << int(SampleFormat::Int16);
+    }
+    void streamedWritesEqualWholeFiles() {
+        QFETCH(int, format);
+        QFETCH(int, depth);
+        EncodeOptions opt;
+        opt.format = FileFormat(format);
+        opt.depth = SampleFormat(depth);
+        opt.clip = ClipMode::Clamp;
+        opt.tags = {{"title", "streamed"}};
+        const AudioBuffer audio = sines(44100, 3.3, 2, 1.2);  // clipped by the clamp
+        const QString whole = path(QString("whole-%1").arg(QTest::currentDataTag()));
+        encodeAudio(whole.toStdString(), audio, opt);
+        const QString streamed = path(QString("streamed-%1").arg(QTest::currentDataTag()));
+        {
+            AudioWriter writer(streamed.toStdString(), 44100, 2, opt);
+            std::vector<float> block;
+            for (int64_t pos = 0, n = 1; pos < audio.frames(); pos += n, n = n * 3 % 9001 + 1) {
+                n = std::min(n, audio.frames() - pos);
+                block.resize(size_t(2 * n));
+                for (int c = 0; c < 2; ++c)
+                    std::copy_n(audio.channel(c) + pos, n, block.data() + c * n);
+                writer.write(block.data(), n);
+                QVERIFY(!QFile::exists(streamed));  // nothing under the final name until commit
+            }
+            writer.commit();
+        }
+        QFile a(whole), b(streamed);
+        QVERIFY(a.open(QIODevice::ReadOnly) && b.open(QIODevice::ReadOnly));
+        QVERIFY(a.size() > 1000);
+        QVERIFY(a.readAll() == b.readAll());
+        QVERIFY(leftovers(tmp_.path()).isEmpty());
+    }
+
+    void aWriterWithoutCommitLeavesNothing() {
+        QTemporaryDir dir;
+        {
+            AudioWriter writer(
+                dir.filePath("stem.flac").toStdString(), 44100, 2,
+                EncodeOptions{FileFormat::Flac, SampleFormat::Int24, 320, ClipMode::None, {}});
+            const AudioBuffer audio = sines(44100, 0.5);
+            writer.write(audio.samples.data(), audio.frames());
+        }
+        QVERIFY(QDir(dir.path())
+                    .entryList(QDir::AllEntries | QDir::Hidden | QDir::NoDotAndDotDot)
+                    .isEmpty());
+        // Rescaling needs the whole: the streamed writer refuses it.
+        QCOMPARE(errorOf([&] {
+                     AudioWriter(dir.filePath("x.wav").toStdString(), 44100, 2, EncodeOptions{});
+                 }),
+                 ErrorKind::Internal);
+    }
+
+    // Read block by block, a file gives what decodeAudio gives, resampled and up-mixed alike.
+    void readerBlocksEqualTheWholeDecode() {
+        EncodeOptions opt;
+        opt.format = FileFormat::Flac;
+        opt.depth = SampleFormat::Int24;
+        AudioBuffer mono = sines(48000, 2.7, 1);
+        const QString file = path("mono48k.flac");
+        encodeAudio(file.toStdString(), mono, opt);
+        const AudioBuffer whole = decodeAudio(file.toStdString(), 44100, 2);
+        AudioReader reader(file.toStdString(), 44100, 2);
+        QCOMPARE(reader.info().sampleRate, 48000);
+        std::vector<std::vector<float>> planes(2);
+        std::vector<float> block;
+        for (int64_t max = 1;; max = max * 7 % 20011 + 1) {
+            block.resize(size_t(2 * max));
+            const int64_t n = reader.read(block.data(), max);
+            if (n == 0) break;
+            for (int c = 0; c < 2; ++c)
+                planes[size_t(c)].insert(planes[size_t(c)].end(), block.begin() + c * n,
+                                         block.begin() + (c + 1) * n);
+        }
+        QCOMPARE(reader.framesRead(), whole.frames());
+        QCOMPARE(reader.progress(), 1.0);
+        QVERIFY(std::equal(planes[0].begin(), planes[0].end(), whole.channel(0)));
+        QVERIFY(std::equal(planes[1].begin(), planes[1].end(), whole.channel(1)));
+        QCOMPARE(reader.read(block.data(), 100), int64_t(0));  // and stays at the end
+    }
+
+    // A spool gives back what it was given, knows the peak, and is invisible on disk.
+    void spoolReplaysWhatItHeld() {
+        QTemporaryDir dir;
+        FloatSpool spool(dir.path().toStdString(), 2);
+        QVERIFY(QDir(dir.path())
+                    .entryList(QDir::AllEntries | QDir::Hidden | QDir::NoDotAndDotDot)
+                    .isEmpty());
+        std::vector<float> a{0.1f, 0.2f, -0.9f, 0.4f}, b{0.5f, -0.25f};
+        spool.append(a.data(), 2);
+        spool.append(b.data(), 1);
+        QCOMPARE(spool.frames(), int64_t(3));
+        QCOMPARE(spool.peak(), 0.9f);
+        std::vector<float> back;
+        std::vector<int64_t> sizes;
+        spool.replay([&](const float* block, int64_t n) {
+            back.insert(back.end(), block, block + 2 * n);
+            sizes.push_back(n);
+        });
+        QCOMPARE(sizes, (std::vector<int64_t>{2, 1}));
+        QCOMPARE(back, (std::vector<float>{0.1f, 0.2f, -0.9f, 0.4f, 0.5f, -0.25f}));
+        QCOMPARE(errorOf([] { FloatSpool("/nonexistent/folder", 2); }), ErrorKind::Io);
     }
 };
 

@@ -10,6 +10,7 @@
 #include "core/engine/error.h"
 #include "core/engine/model_loader.h"
 #include "core/engine/npy.h"
+#include "core/engine/stream.h"
 #include "tests/common/fixtures.h"
 
 using namespace msplit;
@@ -73,6 +74,125 @@ private Q_SLOTS:
         QVERIFY2(rel < 1e-5, qPrintable(QString::number(rel)));
         // ...and it is not the unshifted estimate.
         QVERIFY(test::relativeError(a, engine::applyBag(bag, mix, opt)) > 1e-3);
+    }
+
+    // The overlap-add over many segments, written out here the plain way (apply.py's loop over
+    // the whole song), equals the engine's streamed one sample for sample.
+    void overlapAddMatchesThePlainLoop() {
+        auto model = tiny();
+        engine::Bag bag({model});
+        const at::Tensor mix = at::cat({tinyMix(), tinyMix(), tinyMix(), tinyMix()}, -1)
+                                   .slice(-1, 0, 44100 * 15)
+                                   .unsqueeze(0);  // 15 s: three 7.8 s segments
+        engine::ApplyOptions opt;
+        opt.shifts = 0;
+        opt.overlap = 0.3;
+        const at::Tensor got = engine::applyBag(bag, mix, opt);
+
+        const int64_t length = mix.size(-1), segment = model->segment().samples(44100);
+        const auto stride = static_cast<int64_t>((1 - opt.overlap) * double(segment));
+        at::Tensor weight = at::cat({at::arange(1, segment / 2 + 1, at::kFloat),
+                                     at::arange(segment - segment / 2, 0, -1, at::kFloat)});
+        weight = weight / weight.max();
+        at::Tensor out = at::zeros({1, 4, 2, length}), sum = at::zeros({length});
+        at::NoGradGuard noGrad;
+        for (int64_t offset = 0; offset < length; offset += stride) {
+            const int64_t len = std::min(segment, length - offset);
+            const int64_t valid = model->validLength(len), delta = valid - len;
+            const int64_t start = offset - delta / 2, end = start + valid;
+            const int64_t cs = std::max<int64_t>(0, start), ce = std::min(length, end);
+            const at::Tensor input =
+                at::constant_pad_nd(mix.slice(-1, cs, ce), {cs - start, end - ce});
+            at::Tensor res = model->forward(input);
+            const int64_t trim = res.size(-1) - len;
+            res = res.slice(-1, trim / 2, res.size(-1) - (trim - trim / 2));
+            out.slice(-1, offset, offset + len).add_(res * weight.slice(0, 0, len));
+            sum.slice(0, offset, offset + len).add_(weight.slice(0, 0, len));
+        }
+        QVERIFY(at::equal(got, out / sum));
+    }
+
+    // However the song is read (any block sizes), the estimates are the same, and they start
+    // leaving before the song has been read: memory follows the segment, not the song.
+    void streamedInAnyPiecesGivesTheSameEstimates() {
+        engine::Bag bag({tiny(), tiny()}, {{1, 0.5, 1, 0}, {0, 0.5, 1, 1}});
+        const at::Tensor mix = at::cat({tinyMix(), tinyMix() * 0.5, tinyMix(), tinyMix() * 0.7}, -1)
+                                   .slice(-1, 0, 44100 * 15)
+                                   .unsqueeze(0);  // 15 s: 3 segments a model
+        engine::ApplyOptions opt;
+        opt.shifts = 1;
+        opt.seed = 7;
+        opt.overlap = 0.3;
+        const at::Tensor whole = engine::applyBag(bag, mix, opt);
+        const int64_t length = mix.size(-1);
+        std::mt19937 rng(1);
+        int64_t read = 0, written = 0, readAtFirstWrite = -1;
+        std::vector<at::Tensor> parts;
+        engine::applyBagStreamed(
+            bag, length,
+            [&](int64_t max) {
+                const int64_t n =
+                    std::min(max, std::uniform_int_distribution<int64_t>(1, 40000)(rng));
+                at::Tensor block = mix.slice(-1, read, read + n);
+                read += n;
+                return block;
+            },
+            [&](const at::Tensor& estimates) {
+                if (readAtFirstWrite < 0) readAtFirstWrite = read;
+                parts.push_back(estimates.clone());
+                written += estimates.size(-1);
+            },
+            opt);
+        QCOMPARE(read, length);
+        QCOMPARE(written, length);
+        QVERIFY(at::equal(at::cat(parts, -1), whole));
+        // A first segment (7.8 s), its shift and padding, and one read ahead are enough.
+        QVERIFY2(readAtFirstWrite < 44100 * 11, qPrintable(QString::number(readAtFirstWrite)));
+        QVERIFY(parts.size() > 2);
+    }
+
+    // The facade's stream: the song read twice (statistics, then audio) in odd blocks gives
+    // the stems of the whole-buffer call, sample for sample.
+    void facadeStreamEqualsWholeBuffer() {
+        engine::ModelSpec spec;
+        spec.files = {(test::repoDir() + kTinyModel).toStdString()};
+        const auto separator = engine::Separator::load(spec);
+        const at::Tensor mix = at::cat({tinyMix(), tinyMix() * 0.3, tinyMix()}, -1).contiguous();
+        const int64_t frames = mix.size(-1);
+        engine::SeparateOptions opt = engine::defaultOptions();
+        opt.seed = 3;
+        const auto whole = separator->separate(mix.data_ptr<float>(), frames, opt);
+
+        engine::MixStatistics stats;
+        for (int64_t pos = 0; pos < frames; pos += 12345) {
+            const at::Tensor block = mix.slice(-1, pos, pos + 12345).contiguous();
+            stats.add(block.data_ptr<float>(), 2, block.size(-1));
+        }
+        QCOMPARE(stats.frames(), frames);
+        int64_t read = 0, written = 0;
+        std::vector<std::vector<float>> streamed(separator->sources().size(),
+                                                 std::vector<float>(size_t(2 * frames)));
+        separator->separate(
+            stats,
+            [&](float* planar, int64_t max) {
+                const int64_t n = std::min<int64_t>({max, 7777, frames - read});
+                const at::Tensor block = mix.slice(-1, read, read + n).contiguous();
+                std::copy_n(block.data_ptr<float>(), 2 * n, planar);
+                read += n;
+                return n;
+            },
+            [&](const float* stems, int64_t n) {
+                for (size_t s = 0; s < streamed.size(); ++s)
+                    for (int64_t c = 0; c < 2; ++c)
+                        std::copy_n(stems + (int64_t(s) * 2 + c) * n, n,
+                                    streamed[s].data() + c * frames + written);
+                written += n;
+            },
+            opt);
+        QCOMPARE(read, frames);
+        QCOMPARE(written, frames);
+        for (size_t s = 0; s < streamed.size(); ++s)
+            QVERIFY(streamed[s] == whole[s]);
     }
 
     void deviceSettingsMeaningAGpu() {
