@@ -8,6 +8,7 @@
 
 #include "core/audio/decoder.h"
 #include "core/error.h"
+#include "core/file_names.h"
 #include "core/models/local_repo.h"
 
 namespace msplit {
@@ -225,7 +226,7 @@ std::string stemPath(const std::string& outDir, const std::string& tmpl,
     QString rel = QString::fromStdString(tmpl);
     rel.replace("{track}", track)
         .replace("{trackext}", trackext)
-        .replace("{stem}", QString::fromStdString(stem));
+        .replace("{stem}", safeFileName(QString::fromStdString(stem)));
     rel.replace("{ext}", QString::fromStdString(ext));
     const QString root = QDir(QString::fromStdString(outDir)).absolutePath();
     const QString full = QDir::cleanPath(root + "/" + rel);

@@ -20,6 +20,7 @@
 #include "core/audio/float_spool.h"
 #include "core/engine/engine.h"
 #include "core/error.h"
+#include "core/file_names.h"
 
 namespace msplit {
 
@@ -71,7 +72,10 @@ JobRecord SeparationTask::separate(const QString& temp, const QString& id) {
     // on disk as they come, then written with one gain for all of them (only applied to stay
     // below 0 dBFS; one gain keeps them summing to the mix). Float files need no gain.
     const bool floatFiles = config_.format == "wav32f";
-    const std::vector<std::string> names = outputStems(model, s);
+    // Stem names come from the model file: as file names they must stay in the job's folder.
+    std::vector<std::string> names = outputStems(model, s);
+    for (auto& name : names)
+        name = safeFileName(QString::fromStdString(name)).toStdString();
     const int C = model.separator->channels(), rate = model.separator->sampleRate();
     EncodeOptions enc;
     enc.format = floatFiles ? FileFormat::Wav : FileFormat::Flac;

@@ -13,6 +13,7 @@
 
 #include <algorithm>
 
+#include "core/file_names.h"
 #include "core/web_address.h"
 
 namespace msplit {
@@ -235,11 +236,14 @@ void RemoteJob::onStatus() {
                 if (result.contains(v.toString())) order << v.toString();
             if (order.size() != result.size()) order = result.keys();
             for (const QString& stem : order) {
-                stems_ << stem;
+                // The server's name becomes a file name here: never a path ("../x", "a/b").
+                stems_ << safeFileName(stem);
                 const QString path = result[stem].toString();
                 const bool usable = path.startsWith('/') || path.startsWith("http://") ||
                                     path.startsWith("https://");
-                stemPaths_ << (usable ? path : QString(downloadTemplate_).replace("{stem}", stem));
+                stemPaths_ << (usable ? path
+                                      : QString(downloadTemplate_)
+                                            .replace("{stem}", QUrl::toPercentEncoding(stem)));
             }
             return downloadNext();
         }

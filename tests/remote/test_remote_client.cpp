@@ -9,6 +9,7 @@
 
 #include <functional>
 
+#include "core/file_names.h"
 #include "tests/remote/remote_helpers.h"
 
 using namespace msplit;
@@ -279,6 +280,34 @@ private Q_SLOTS:
         QCOMPARE(readAll(out_ + "/vocals.flac"), QByteArray("fLaC bytes of vocals"));
         for (const auto& [url, auth] : seen)
             QCOMPARE(auth.isEmpty(), url.startsWith(other.url.toString()));
+    }
+
+    // Stem names in a server's reply become file names: "../" and folders stay out.
+    void hostileStemNamesStayInTheFolder() {
+        QCOMPARE(safeFileName("../../etc/passwd"), QString("_._.._etc_passwd"));
+        QCOMPARE(safeFileName(".."), QString("_."));
+        QCOMPARE(safeFileName(".hidden"), QString("_hidden"));
+        QCOMPARE(safeFileName("a\\b:c*d?e\"f<g>h|i\x01"), QString("a_b_c_d_e_f_g_h_i_"));
+        QCOMPARE(safeFileName("   "), QString("_"));
+        QCOMPARE(safeFileName("Voix é"), QString("Voix é"));
+        QCOMPARE(safeFileName(QString(300, 'x')).size(), 100);
+
+        ScriptedServer s;
+        s.status = [] {
+            return Response(QJsonObject{{"status", "done"},
+                                        {"result", QJsonObject{{"../../evil", "/download/s1/evil"},
+                                                               {"sub/dir", "/download/s1/subdir"},
+                                                               {".cfg", "/download/s1/cfg"}}},
+                                        {"stems", QJsonArray{"../../evil", "sub/dir", ".cfg"}}});
+        };
+        const JobOutcome o = runRemote(s.config(), song_, "htdemucs", out_);
+        QVERIFY2(o.error.isEmpty(), qPrintable(o.error));
+        QCOMPARE(o.stems, QStringList({"_._.._evil", "sub_dir", "_cfg"}));
+        QCOMPARE(QDir(out_).entryList(QDir::Files | QDir::Hidden),
+                 QStringList({"_._.._evil.flac", "_cfg.flac", "sub_dir.flac"}));
+        QVERIFY(!QFile::exists(tmp_.path() + "/evil.flac"));
+        QVERIFY(!QFile::exists(QDir(out_).absoluteFilePath("../../evil.flac")));
+        QCOMPARE(readAll(out_ + "/sub_dir.flac"), QByteArray("fLaC bytes of subdir"));
     }
 
     void bearerTokenIsSent() {
