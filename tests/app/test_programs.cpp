@@ -206,6 +206,35 @@ private Q_SLOTS:
                  QStringList({"long.wav"}));
     }
 
+    // kill -9 in the middle of a separation: the stems are written as they come, but never
+    // under their final names until complete (hidden temporaries, nameless spools).
+    void killedMidSeparationLeavesNoFinalNames() {
+        QTemporaryDir dir;
+        const QString input = dir.filePath("long.wav");
+        QProcess make;
+        make.start("ffmpeg", {"-v", "error", "-y", "-stream_loop", "29", "-i",
+                              MUSIC_SPLIT_FIXTURES "/htdemucs_tiny/input.wav", input});
+        QVERIFY(make.waitForFinished(60000) && make.exitCode() == 0);  // 2 min
+        for (const QString clip : {"rescale", "none"}) {  // spooled, and written as they come
+            const QString out = dir.filePath("out-" + clip);
+            QProcess cli;
+            cli.start(MUSIC_SPLIT_CLI, {"separate", input, "--repo", MUSIC_SPLIT_FIXTURES "/repo",
+                                        "-n", "htdemucs_tiny", "--clip-mode", clip, "-o", out});
+            cli.setReadChannel(QProcess::StandardError);
+            QByteArray err;
+            while (!err.contains("Separating") && cli.waitForReadyRead(60000))
+                err += cli.readAllStandardError();
+            QTest::qWait(3000);  // a few segments in: some stems written, not all
+            QCOMPARE(cli.state(), QProcess::Running);
+            cli.kill();  // SIGKILL
+            QVERIFY(cli.waitForFinished(10000));
+            const QString stems = out + "/htdemucs_tiny/long";
+            QCOMPARE(QDir(stems).entryList({"*.wav"}, QDir::Files), QStringList());
+            if (clip == "none")  // they were being written, under hidden temporary names
+                QCOMPARE(QDir(stems).entryList({".*.part"}, QDir::Files | QDir::Hidden).size(), 4);
+        }
+    }
+
     void stdoutRefusesWhatAStreamCannotDo() {
         const QString input = MUSIC_SPLIT_FIXTURES "/htdemucs_tiny/input.wav";
         for (const QStringList& extra :
