@@ -31,6 +31,16 @@ Run run(const QString& program, const QStringList& args, const QString& home) {
     return r;
 }
 
+// The reference case's 4 s song `times` over, as DIR/long.wav; empty if ffmpeg failed.
+QString longSong(const QTemporaryDir& dir, int times) {
+    const QString path = dir.filePath("long.wav");
+    QProcess make;
+    make.start("ffmpeg", {"-v", "error", "-y", "-stream_loop", QString::number(times - 1), "-i",
+                          MUSIC_SPLIT_FIXTURES "/htdemucs_tiny/input.wav", path});
+    const bool ok = make.waitForFinished(60000) && make.exitCode() == 0;
+    return ok ? path : QString();
+}
+
 // Nothing listens there: a download would fail, slowly or at once, but visibly.
 const QString kDeadServer = "http://127.0.0.1:9";
 
@@ -177,11 +187,7 @@ private Q_SLOTS:
     // leaving nothing behind.
     void stdoutReaderGoingAwayStopsIt() {
         QTemporaryDir dir;
-        const QString input = dir.filePath("long.wav");
-        QProcess make;
-        make.start("ffmpeg", {"-v", "error", "-y", "-stream_loop", "7", "-i",
-                              MUSIC_SPLIT_FIXTURES "/htdemucs_tiny/input.wav", input});
-        QVERIFY(make.waitForFinished(60000) && make.exitCode() == 0);  // 32 s
+        QVERIFY(!longSong(dir, 8).isEmpty());  // 32 s
         // As a user would: the CLI's stdout into `head -c 1000`, which reads and leaves.
         QProcess shell;
         shell.setWorkingDirectory(dir.path());
@@ -210,11 +216,8 @@ private Q_SLOTS:
     // under their final names until complete (hidden temporaries, nameless spools).
     void killedMidSeparationLeavesNoFinalNames() {
         QTemporaryDir dir;
-        const QString input = dir.filePath("long.wav");
-        QProcess make;
-        make.start("ffmpeg", {"-v", "error", "-y", "-stream_loop", "29", "-i",
-                              MUSIC_SPLIT_FIXTURES "/htdemucs_tiny/input.wav", input});
-        QVERIFY(make.waitForFinished(60000) && make.exitCode() == 0);  // 2 min
+        const QString input = longSong(dir, 30);  // 2 min
+        QVERIFY(!input.isEmpty());
         for (const QString clip : {"rescale", "none"}) {  // spooled, and written as they come
             const QString out = dir.filePath("out-" + clip);
             QProcess cli;
