@@ -3,7 +3,12 @@
 #include <QDir>
 #include <QFileInfo>
 
+#include <algorithm>
+#include <memory>
+#include <vector>
+
 #include "core/audio/decoder.h"
+#include "core/audio/float_spool.h"
 #include "core/error.h"
 #include "core/jobs/separation.h"
 
@@ -19,12 +24,82 @@ QStringList outputStems(const JobRecord& r, const ExportOptions& o) {
     return {o.twoStems, "no_" + o.twoStems};
 }
 
-AudioBuffer loadStem(const JobRecord& r, const QString& stem) {
-    AudioBuffer b = decodeAudio(r.stemFile(stem).toStdString());
-    if (r.gain != 1.0)  // back to the model's own level
-        for (float& x : b.samples)
-            x = static_cast<float>(x / r.gain);
-    return b;
+// Reads a result's stems block by block, at the model's level (the library's gain undone),
+// summed when there are several (no_STEM): only a block of each is in memory at a time.
+class StemReader {
+public:
+    StemReader(const JobRecord& r, const QStringList& stems) : gain_(r.gain) {
+        for (const QString& stem : stems)
+            readers_.push_back(std::make_unique<AudioReader>(r.stemFile(stem).toStdString()));
+    }
+    int channels() const { return readers_.front()->channels(); }
+    // Up to `max` frames into `planar`; 0 at the end (of the first stem; the others are cut to
+    // it or padded with silence, as the whole-buffer export did).
+    int64_t read(float* planar, int64_t max) {
+        const int C = channels();
+        const int64_t n = readers_.front()->read(planar, max);
+        toModelLevel(planar, C * n);
+        block_.resize(size_t(C * max));
+        for (size_t k = 1; k < readers_.size() && n > 0; ++k) {
+            int64_t got = 0;
+            std::fill(block_.begin(), block_.end(), 0.0f);
+            while (got < n) {  // exactly n frames of each, in the first stem's layout
+                std::vector<float> part(size_t(C * (n - got)));
+                const int64_t m = readers_[k]->read(part.data(), n - got);
+                if (m == 0) break;
+                for (int c = 0; c < C; ++c)
+                    std::copy_n(part.data() + c * m, m, block_.data() + c * n + got);
+                got += m;
+            }
+            toModelLevel(block_.data(), C * n);
+            for (int64_t i = 0; i < C * n; ++i)
+                planar[i] += block_[size_t(i)];
+        }
+        return n;
+    }
+
+private:
+    void toModelLevel(float* samples, int64_t count) const {
+        if (gain_ != 1.0)  // the library scaled every stem by `gain` when it wrote them
+            for (int64_t i = 0; i < count; ++i)
+                samples[i] = static_cast<float>(samples[i] / gain_);
+    }
+
+    double gain_;
+    std::vector<std::unique_ptr<AudioReader>> readers_;
+    std::vector<float> block_;
+};
+
+// Writes one stem from its reader: straight through, or by way of a spool when rescaling needs
+// the whole stem's peak (as encodeAudio: divided by max(1.01 x peak, 1)).
+void writeStem(StemReader& in, const std::string& target, int rate, const EncodeOptions& encode) {
+    const int C = in.channels();
+    constexpr int64_t kBlock = 1 << 16;
+    std::vector<float> block(size_t(C * kBlock));
+    EncodeOptions streamed = encode;
+    if (encode.clip != ClipMode::Rescale) {
+        AudioWriter writer(target, rate, C, streamed);
+        while (const int64_t n = in.read(block.data(), kBlock))
+            writer.write(block.data(), n);
+        writer.commit();
+        return;
+    }
+    const std::string folder =
+        QFileInfo(QString::fromStdString(target)).absolutePath().toStdString();
+    FloatSpool spool(folder, C);
+    while (const int64_t n = in.read(block.data(), kBlock))
+        spool.append(block.data(), n);
+    const float scale = std::max(1.01f * spool.peak(), 1.0f);
+    streamed.clip = ClipMode::None;
+    AudioWriter writer(target, rate, C, streamed);
+    spool.replay([&](const float* data, int64_t n) {
+        block.assign(data, data + C * n);
+        if (scale != 1.0f)
+            for (float& x : block)
+                x /= scale;
+        writer.write(block.data(), n);
+    });
+    writer.commit();
 }
 
 }  // namespace
@@ -45,24 +120,18 @@ QStringList exportStems(const JobRecord& r, const ExportOptions& o,
     const QStringList targets = exportTargets(r, o);
     if (stems.isEmpty()) throw Error(ErrorKind::InvalidInput, "", "no stems chosen");
     for (int i = 0; i < stems.size(); ++i) {
-        AudioBuffer audio;
-        if (stems[i] == "mix" && !o.currentMix.samples.empty()) {
-            audio = o.currentMix;
-        } else if (stems[i].startsWith("no_") && !o.twoStems.isEmpty()) {
-            for (const QString& other : r.stems) {
-                if (other == o.twoStems) continue;
-                const AudioBuffer b = loadStem(r, other);
-                if (audio.samples.empty())
-                    audio = b;
-                else
-                    for (size_t k = 0; k < std::min(audio.samples.size(), b.samples.size()); ++k)
-                        audio.samples[k] += b.samples[k];
-            }
-        } else {
-            audio = loadStem(r, stems[i]);
-        }
         QDir().mkpath(QFileInfo(targets[i]).absolutePath());
-        encodeAudio(targets[i].toStdString(), audio, o.encode);
+        if (stems[i] == "mix" && !o.currentMix.samples.empty()) {
+            encodeAudio(targets[i].toStdString(), o.currentMix, o.encode);
+        } else {
+            QStringList sources{stems[i]};
+            if (stems[i].startsWith("no_") && !o.twoStems.isEmpty()) {
+                sources = r.stems;
+                sources.removeAll(o.twoStems);
+            }
+            StemReader reader(r, sources);
+            writeStem(reader, targets[i].toStdString(), defaults::kSampleRate, o.encode);
+        }
         if (progress && !progress(double(i + 1) / double(stems.size())))
             throw Error(ErrorKind::Cancelled, "", "export cancelled");
     }

@@ -12,6 +12,7 @@
 #include "core/audio/decoder.h"
 #include "core/audio/encoder.h"
 #include "core/error.h"
+#include "core/jobs/export.h"
 #include "core/jobs/job_config.h"
 #include "core/jobs/job_list_model.h"
 #include "core/jobs/job_queue.h"
@@ -308,6 +309,77 @@ private Q_SLOTS:
         QCOMPARE(info.durationSeconds, double(frames) / 44100);
         for (size_t k = 0; k < whole.size(); ++k)
             QVERIFY2(streamed[k] == whole[k].audio.samples, whole[k].name.c_str());
+    }
+
+    // Export streams each stem from its file (no whole stem in memory) and writes what the
+    // whole-buffer way wrote: the stems back at the model's level (the library's gain undone),
+    // no_STEM the others summed, and the clip mode applied as encodeAudio applies it.
+    void exportStreamsWhatTheWholeWouldWrite_data() {
+        QTest::addColumn<int>("clip");
+        QTest::addColumn<QString>("twoStems");
+        QTest::newRow("rescale") << int(ClipMode::Rescale) << QString();
+        QTest::newRow("clamp") << int(ClipMode::Clamp) << QString();
+        QTest::newRow("two stems") << int(ClipMode::Rescale) << QString("vocals");
+    }
+    void exportStreamsWhatTheWholeWouldWrite() {
+        QFETCH(int, clip);
+        QFETCH(QString, twoStems);
+        QTemporaryDir dir;
+        JobRecord r;
+        r.folder = dir.filePath("result");
+        r.title = "Song";
+        r.stems = {"drums", "bass", "vocals"};
+        r.extension = "flac";
+        r.gain = 0.7;  // loud stems: back at the model's level they pass full scale
+        QVERIFY(QDir().mkpath(r.folder));
+        EncodeOptions flac;
+        flac.format = FileFormat::Flac;
+        flac.depth = SampleFormat::Int24;
+        flac.clip = ClipMode::None;
+        std::vector<AudioBuffer> levelled;  // what the stems hold at the model's level
+        for (int k = 0; k < 3; ++k) {
+            AudioBuffer b;
+            b.samples.resize(2 * 150000);  // 3.4 s: a few blocks
+            for (size_t i = 0; i < b.samples.size(); ++i)
+                b.samples[i] = 0.6f * std::sin(float(i) * (0.01f + 0.005f * float(k)));
+            encodeAudio(r.stemFile(r.stems[k]).toStdString(), b, flac);
+            AudioBuffer back = decodeAudio(r.stemFile(r.stems[k]).toStdString());
+            for (float& x : back.samples)
+                x = static_cast<float>(x / r.gain);
+            levelled.push_back(back);
+        }
+        ExportOptions o;
+        o.destination = dir.filePath("export");
+        o.encode.format = FileFormat::Wav;
+        o.encode.depth = SampleFormat::Int24;
+        o.encode.clip = ClipMode(clip);
+        o.stems = {"drums", "vocals"};
+        o.twoStems = twoStems;
+        const QStringList written = exportStems(r, o);
+        QCOMPARE(written, exportTargets(r, o));
+        QCOMPARE(written.size(), 2);
+        // The expected files, written from whole buffers.
+        std::vector<AudioBuffer> expected;
+        if (twoStems.isEmpty()) {
+            expected = {levelled[0], levelled[2]};
+        } else {
+            AudioBuffer rest = levelled[0];
+            for (size_t i = 0; i < rest.samples.size(); ++i)
+                rest.samples[i] += levelled[1].samples[i];
+            expected = {levelled[2], rest};
+        }
+        for (int k = 0; k < 2; ++k) {
+            const QString want = dir.filePath(QString("want%1.wav").arg(k));
+            encodeAudio(want.toStdString(), expected[size_t(k)], o.encode);
+            QFile a(want), b(written[k]);
+            QVERIFY(a.open(QIODevice::ReadOnly) && b.open(QIODevice::ReadOnly));
+            QVERIFY2(a.readAll() == b.readAll(), qPrintable(written[k]));
+        }
+        // No spool or temporary file is left beside them.
+        QStringList names{QFileInfo(written[0]).fileName(), QFileInfo(written[1]).fileName()};
+        names.sort();
+        QCOMPARE(QDir(QFileInfo(written[0]).absolutePath()).entryList(QDir::Hidden | QDir::Files),
+                 names);
     }
 
     void scanFindsSongsInFoldersAndSkipsTheRest() {
