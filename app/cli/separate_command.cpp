@@ -185,7 +185,7 @@ bool readerGone() {
 }
 
 // Where one output stem goes while it is separated: straight into its file, or parked on disk
-// when the whole stem decides its scale (--clip-mode rescale, as demucs: by 1.01 x its peak).
+// when the whole stem decides its scale (--clip-mode rescale, as demucs: by its peak).
 struct StemOutput {
     std::string target;
     std::unique_ptr<AudioWriter> writer;
@@ -254,21 +254,8 @@ void separateOne(const LoadedModel& model, const Options& o, const QString& inpu
         {}, progress);
     printer.finish();
 
-    EncodeOptions whole = encode;
-    whole.clip = ClipMode::None;  // the scale below is the rescale
     for (StemOutput& out : outputs) {
-        if (out.spool) {
-            const float scale = std::max(1.01f * out.spool->peak(), 1.0f);
-            out.writer = std::make_unique<AudioWriter>(out.target, rate, C, whole);
-            std::vector<float> scaled;
-            out.spool->replay([&](const float* block, int64_t n) {
-                scaled.assign(block, block + C * n);
-                if (scale != 1.0f)
-                    for (float& x : scaled)
-                        x /= scale;
-                out.writer->write(scaled.data(), n);
-            });
-        }
+        if (out.spool) encodeSpool(out.target, rate, *out.spool, encode);
         if (out.writer) out.writer->commit();
     }
     for (const StemOutput& out : outputs)

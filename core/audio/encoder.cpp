@@ -7,6 +7,7 @@
 
 #include "core/atomic_file.h"
 #include "core/audio/ffmpeg_util.h"
+#include "core/audio/float_spool.h"
 #include "core/error.h"
 
 namespace msplit {
@@ -82,6 +83,15 @@ void fillFrame(AVFrame* frame, const float* planar, int ch, int64_t frames, int6
 
 }  // namespace
 
+namespace {
+
+// demucs' rescale: by max(1.01 x peak, 1), so nothing reaches full scale.
+float rescaleDivisor(float peak) {
+    return std::max(1.01f * peak, 1.0f);
+}
+
+}  // namespace
+
 void applyClipMode(AudioBuffer& audio, ClipMode mode) {
     if (mode == ClipMode::None) return;
     if (mode == ClipMode::Clamp) {
@@ -92,7 +102,7 @@ void applyClipMode(AudioBuffer& audio, ClipMode mode) {
     float peak = 0;
     for (float x : audio.samples)
         peak = std::max(peak, std::abs(x));
-    const float scale = std::max(1.01f * peak, 1.0f);
+    const float scale = rescaleDivisor(peak);
     if (scale != 1.0f)
         for (float& x : audio.samples)
             x /= scale;
@@ -276,6 +286,24 @@ void AudioWriter::commit() {
 }
 
 // ---- whole buffers ---------------------------------------------------------------------------
+
+void encodeSpool(const std::string& path, int sampleRate, const FloatSpool& spool,
+                 const EncodeOptions& options) {
+    const bool rescale = options.clip == ClipMode::Rescale;
+    const float scale = rescale ? rescaleDivisor(spool.peak()) : 1.0f;
+    EncodeOptions streamed = options;
+    if (rescale) streamed.clip = ClipMode::None;  // the scale below is the rescale
+    AudioWriter writer(path, sampleRate, spool.channels(), streamed);
+    std::vector<float> scaled;
+    spool.replay([&](const float* block, int64_t n) {
+        scaled.assign(block, block + spool.channels() * n);
+        if (scale != 1.0f)
+            for (float& x : scaled)
+                x /= scale;
+        writer.write(scaled.data(), n);
+    });
+    writer.commit();
+}
 
 void encodeAudio(const std::string& path, const AudioBuffer& input, const EncodeOptions& options,
                  const std::function<bool(double)>& progress) {

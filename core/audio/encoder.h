@@ -10,6 +10,8 @@
 
 namespace msplit {
 
+class FloatSpool;
+
 enum class FileFormat { Wav, Flac, Mp3 };
 enum class SampleFormat { Int16, Int24, Float32 };
 // As demucs: rescale divides by max(1.01 * peak, 1); clamp clips to +-0.99; none leaves it.
@@ -49,6 +51,11 @@ private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };
+
+// Writes what a spool holds into `path` as encodeAudio would write it whole: the clip mode
+// applied to all of it (Rescale by the spool's peak), atomically. Throws Error.
+void encodeSpool(const std::string& path, int sampleRate, const FloatSpool& spool,
+                 const EncodeOptions& options);
 
 // The clip mode applied in place (exposed for the player's export of the current mix).
 void applyClipMode(AudioBuffer& audio, ClipMode mode);

@@ -18,6 +18,7 @@ public:
 
     // `frames` frames, channel after channel. Throws Error (Io: disk full...).
     void append(const float* planar, int64_t frames);
+    int channels() const { return channels_; }
     int64_t frames() const { return frames_; }
     float peak() const { return peak_; }  // the largest magnitude appended
     // Reads everything back in the blocks it was appended in.

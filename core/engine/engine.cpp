@@ -110,38 +110,40 @@ void Separator::separate(const MixStatistics& stats, const MixRead& read, const 
         options, progress, cancel);
 }
 
+MixRead planarReader(const float* mix, int channels, int64_t frames) {
+    auto read = std::make_shared<int64_t>(0);
+    return [=](float* planar, int64_t max) {
+        const int64_t n = std::min(max, frames - *read);
+        for (int c = 0; c < channels; ++c)
+            std::copy_n(mix + c * frames + *read, n, planar + c * n);
+        *read += n;
+        return n;
+    };
+}
+
+StemWrite planarWriter(std::vector<std::vector<float>>& stems, int channels, int64_t frames) {
+    auto written = std::make_shared<int64_t>(0);
+    return [&stems, channels, frames, written](const float* out, int64_t n) {
+        for (size_t s = 0; s < stems.size(); ++s)
+            for (int c = 0; c < channels; ++c)
+                std::copy_n(out + (int64_t(s) * channels + c) * n, n,
+                            stems[s].data() + c * frames + *written);
+        *written += n;
+    };
+}
+
 std::vector<std::vector<float>> Separator::separate(const float* mix, int64_t frames,
                                                     const SeparateOptions& options,
                                                     const ProgressCallback& progress,
                                                     const CancelToken* cancel) const {
     if (frames <= 0) throw Error("the mix is empty");
     const int C = channels();
-    // Planar blocks cut from the whole mix (a view per channel, copied into the block).
     MixStatistics stats;
     stats.add(mix, C, frames);
-    int64_t read = 0;
-    const auto S = sources().size();
-    std::vector<std::vector<float>> stems(S);
-    for (auto& stem : stems)
-        stem.resize(static_cast<size_t>(C * frames));
-    int64_t written = 0;
-    separate(
-        stats,
-        [&](float* planar, int64_t max) {
-            const int64_t n = std::min(max, frames - read);
-            for (int c = 0; c < C; ++c)
-                std::copy_n(mix + c * frames + read, n, planar + c * n);
-            read += n;
-            return n;
-        },
-        [&](const float* out, int64_t n) {
-            for (size_t s = 0; s < S; ++s)
-                for (int c = 0; c < C; ++c)
-                    std::copy_n(out + (int64_t(s) * C + c) * n, n,
-                                stems[s].data() + c * frames + written);
-            written += n;
-        },
-        options, progress, cancel);
+    std::vector<std::vector<float>> stems(sources().size(),
+                                          std::vector<float>(static_cast<size_t>(C * frames)));
+    separate(stats, planarReader(mix, C, frames), planarWriter(stems, C, frames), options, progress,
+             cancel);
     return stems;
 }
 

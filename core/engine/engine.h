@@ -94,6 +94,11 @@ using MixRead = std::function<int64_t(float* planar, int64_t maxFrames)>;
 // source after source, channel after channel ([s][c][i]).
 using StemWrite = std::function<void(const float* stems, int64_t frames)>;
 
+// A song held whole (planar, `channels` x `frames`) read as a stream, in order.
+MixRead planarReader(const float* mix, int channels, int64_t frames);
+// A stream's stems gathered whole: `stems` gets one planar buffer (channels x frames) each.
+StemWrite planarWriter(std::vector<std::vector<float>>& stems, int channels, int64_t frames);
+
 // ---- models ----------------------------------------------------------------------------------
 
 // A model or a bag of models, as a repository's NAME.yaml describes it.

@@ -44,11 +44,11 @@ public:
             int64_t got = 0;
             std::fill(block_.begin(), block_.end(), 0.0f);
             while (got < n) {  // exactly n frames of each, in the first stem's layout
-                std::vector<float> part(size_t(C * (n - got)));
-                const int64_t m = readers_[k]->read(part.data(), n - got);
+                part_.resize(size_t(C * (n - got)));
+                const int64_t m = readers_[k]->read(part_.data(), n - got);
                 if (m == 0) break;
                 for (int c = 0; c < C; ++c)
-                    std::copy_n(part.data() + c * m, m, block_.data() + c * n + got);
+                    std::copy_n(part_.data() + c * m, m, block_.data() + c * n + got);
                 got += m;
             }
             toModelLevel(block_.data(), C * n);
@@ -67,7 +67,7 @@ private:
 
     double gain_;
     std::vector<std::unique_ptr<AudioReader>> readers_;
-    std::vector<float> block_;
+    std::vector<float> block_, part_;  // reused from block to block
 };
 
 // Writes one stem from its reader: straight through, or by way of a spool when rescaling needs
@@ -76,9 +76,8 @@ void writeStem(StemReader& in, const std::string& target, int rate, const Encode
     const int C = in.channels();
     constexpr int64_t kBlock = 1 << 16;
     std::vector<float> block(size_t(C * kBlock));
-    EncodeOptions streamed = encode;
     if (encode.clip != ClipMode::Rescale) {
-        AudioWriter writer(target, rate, C, streamed);
+        AudioWriter writer(target, rate, C, encode);
         while (const int64_t n = in.read(block.data(), kBlock))
             writer.write(block.data(), n);
         writer.commit();
@@ -89,17 +88,7 @@ void writeStem(StemReader& in, const std::string& target, int rate, const Encode
     FloatSpool spool(folder, C);
     while (const int64_t n = in.read(block.data(), kBlock))
         spool.append(block.data(), n);
-    const float scale = std::max(1.01f * spool.peak(), 1.0f);
-    streamed.clip = ClipMode::None;
-    AudioWriter writer(target, rate, C, streamed);
-    spool.replay([&](const float* data, int64_t n) {
-        block.assign(data, data + C * n);
-        if (scale != 1.0f)
-            for (float& x : block)
-                x /= scale;
-        writer.write(block.data(), n);
-    });
-    writer.commit();
+    encodeSpool(target, rate, spool, encode);
 }
 
 }  // namespace

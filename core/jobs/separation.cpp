@@ -55,7 +55,8 @@ namespace {
 class StemStream {
 public:
     StemStream(const LoadedModel& model, const SeparationSettings& s)
-        : model_(model), s_(s), names_(outputStems(model, s)) {
+        : model_(model), s_(s), mix_(size_t(model.separator->channels())) {
+        outputStems(model, s);  // refuses an unknown stem or method before any work
         const auto& sources = model.separator->sources();
         if (s.twoStems)
             index_ = static_cast<size_t>(std::find(sources.begin(), sources.end(), *s.twoStems) -
@@ -113,10 +114,9 @@ private:
 
     const LoadedModel& model_;
     const SeparationSettings& s_;
-    std::vector<std::string> names_;
     size_t index_ = 0;
     std::vector<float> out_;
-    std::deque<float> mix_[8];  // per channel, for "minus"
+    std::vector<std::deque<float>> mix_;  // per channel, for "minus"
 };
 
 }  // namespace
@@ -128,7 +128,6 @@ AudioInfo separateFile(const LoadedModel& model, const std::string& path,
                        const engine::CancelToken* cancel) {
     const engine::Separator& separator = *model.separator;
     const int rate = separator.sampleRate(), C = separator.channels();
-    if (C > 8) throw Error(ErrorKind::Unsupported, model.name, "models of more than 8 channels");
     StemStream stream(model, s);  // checks the stems before any work
     constexpr int64_t kBlock = 1 << 16;
     std::vector<float> block(static_cast<size_t>(kBlock * C));
@@ -174,33 +173,19 @@ std::vector<Stem> separateAudio(const LoadedModel& model, const AudioBuffer& mix
     const int64_t frames = mix.frames();
     StemStream stream(model, s);
     const std::vector<std::string> names = outputStems(model, s);
-    std::vector<Stem> stems;
-    for (const auto& name : names) {
-        stems.push_back({name, AudioBuffer{}});
-        stems.back().audio.sampleRate = mix.sampleRate;
-        stems.back().audio.channels = C;
-        stems.back().audio.samples.resize(static_cast<size_t>(C * frames));
-    }
     engine::MixStatistics stats;
     stats.add(mix.samples.data(), C, frames);
-    int64_t read = 0, written = 0;
-    stream.run(
-        stats,
-        [&](float* planar, int64_t max) {
-            const int64_t n = std::min(max, frames - read);
-            for (int c = 0; c < C; ++c)
-                std::copy_n(mix.channel(c) + read, n, planar + c * n);
-            read += n;
-            return n;
-        },
-        [&](const float* out, int64_t n) {
-            for (size_t k = 0; k < stems.size(); ++k)
-                for (int c = 0; c < C; ++c)
-                    std::copy_n(out + (int64_t(k) * C + c) * n, n,
-                                stems[k].audio.channel(c) + written);
-            written += n;
-        },
-        progress, cancel);
+    std::vector<std::vector<float>> planes(names.size(),
+                                           std::vector<float>(static_cast<size_t>(C * frames)));
+    stream.run(stats, engine::planarReader(mix.samples.data(), C, frames),
+               engine::planarWriter(planes, C, frames), progress, cancel);
+    std::vector<Stem> stems;
+    for (size_t k = 0; k < names.size(); ++k) {
+        stems.push_back({names[k], AudioBuffer{}});
+        stems.back().audio.sampleRate = mix.sampleRate;
+        stems.back().audio.channels = C;
+        stems.back().audio.samples = std::move(planes[k]);
+    }
     return stems;
 }
 
