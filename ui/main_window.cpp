@@ -152,10 +152,10 @@ void MainWindow::buildToolbar() {
 void MainWindow::reloadModels() {
     const AppSettings s;
     model_->clear();
-    if (remoteConfigFrom(s).enabled()) {
+    if (const RemoteConfig remote = remoteConfigFrom(s); remote.enabled()) {
         // The server's models; until it answers, the chosen one stands alone.
         model_->addItem(s.model(), s.model());
-        auto* fetch = new RemoteModels(remoteConfigFrom(s), this);
+        auto* fetch = new RemoteModels(remote, this);
         connect(fetch, &RemoteModels::ready, this, [this, fetch](const QList<RemoteModel>& ms) {
             fetch->deleteLater();
             const QString chosen = AppSettings().model();

@@ -13,7 +13,6 @@
 #include <QToolButton>
 #include <QVBoxLayout>
 
-#include "core/settings.h"
 #include "ui/waveform_view.h"
 
 namespace msplit::ui {
@@ -161,7 +160,6 @@ void TrackView::showRecord(const JobRecord& record) {
     record_ = record;
     title_->setText(QString("%1 · %2").arg(record.title, record.model));
     notice_->clear();
-    player_.setOutputDevice(AppSettings().value("player/output").toByteArray());
     TrackFiles track;
     track.names = record.stems;
     for (const QString& stem : record.stems)

@@ -23,8 +23,8 @@ Separator::~Separator() = default;
 
 std::shared_ptr<const Separator> Separator::load(const ModelSpec& spec) {
     auto impl = std::make_unique<Impl>();
-    impl->device = parseDevice(spec.device);
-    impl->bag = loadBag(spec);
+    impl->bag = loadBag(spec);  // parses and checks the device and precision
+    impl->device = impl->bag->models().front()->options().device();
     return std::shared_ptr<const Separator>(new Separator(std::move(impl)));
 }
 

@@ -132,7 +132,7 @@ JobRecord SeparationTask::separate(const QString& temp, const QString& id) {
     const double gain = !floatFiles && peak * 1.01f > 1.0f ? 1.0 / (1.01 * peak) : 1.0;
 
     r.model = QString::fromStdString(model.name);
-    r.extension = floatFiles ? "wav" : "flac";
+    r.extension = QString::fromStdString(ext);
     r.durationSeconds = info.durationSeconds;
     r.gain = gain;
     for (size_t k = 0; k < names.size(); ++k) {
