@@ -25,7 +25,7 @@
 
 namespace msplit::ui {
 
-ExportDialog::ExportDialog(const JobRecord& record, QWidget* parent, const Mixer* player)
+ExportDialog::ExportDialog(const JobRecord& record, QWidget* parent, const Player* player)
     : QDialog(parent),
       record_(record),
       player_(player),
@@ -137,7 +137,14 @@ ExportOptions ExportDialog::options() const {
         if (b->isChecked()) o.stems << b->text();
     o.twoStems = twoStems_->currentData().toString();
     o.nameTemplate = template_->text();
-    if (currentMix_->isChecked() && player_) o.currentMix = player_->mixdown();
+    if (currentMix_->isChecked() && player_ && player_->mixer())
+        for (int i = 0; i < player_->mixer()->lanes(); ++i) {
+            const QString name = player_->laneNames().value(i);
+            const auto gain = player_->mixer()->heardGain(i);
+            // The first lane named "mix" is the original song.
+            o.currentMix.push_back({i == 0 && name == tr("mix") ? QString() : name, gain[0],
+                                    gain[1]});
+        }
     return o;
 }
 

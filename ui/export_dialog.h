@@ -4,7 +4,7 @@
 #include <QDialog>
 
 #include "core/jobs/export.h"
-#include "core/player/mixer.h"
+#include "core/player/player.h"
 
 class QCheckBox;
 class QComboBox;
@@ -18,8 +18,9 @@ namespace msplit::ui {
 class ExportDialog : public QDialog {
     Q_OBJECT
 public:
-    // `player`: the mixer of the result's track view, for exporting the mix as heard.
-    ExportDialog(const JobRecord& record, QWidget* parent = nullptr, const Mixer* player = nullptr);
+    // `player`: the result's track view's, for exporting the mix as heard.
+    ExportDialog(const JobRecord& record, QWidget* parent = nullptr,
+                 const Player* player = nullptr);
 
     ExportOptions options() const;
     // Exports with the current choices; returns the files written, or an error message in `error`.
@@ -37,7 +38,7 @@ private:
     void accept() override;
     void remember() const;
     JobRecord record_;
-    const Mixer* player_;
+    const Player* player_;
     QCheckBox* currentMix_;
     QLineEdit* destination_;
     QComboBox* format_;

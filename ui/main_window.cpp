@@ -322,19 +322,34 @@ void MainWindow::showSelection() {
         return;
     }
     const int row = currentRow();
+    const int id = jobs_->queueIdAt(row);
+    const QString live = id ? QString("live:%1").arg(id) : QString();
     if (const JobRecord* r = recordAt(row)) {
-        if (shownRecord_ != r->folder) {  // progress updates must not reload the player
+        if (shownRecord_ == live && !live.isEmpty()) {
+            // It was playing while it separated: the same lanes go on, now with its files.
+            shownRecord_ = r->folder;
+            track_->adoptRecord(*r);
+        } else if (shownRecord_ != r->folder) {  // progress updates must not reload the player
             shownRecord_ = r->folder;
             track_->showRecord(*r);
         }
         centre_->setCurrentWidget(track_);
         return;
     }
-    const JobQueue::Item* it = queue_.item(jobs_->queueIdAt(row));
+    const JobQueue::Item* it = queue_.item(id);
     if (!it) {
         centre_->setCurrentWidget(emptyState_);
         return;
     }
+    if (it->live && it->state == JobQueue::State::Running) {  // listen while it separates
+        if (shownRecord_ != live) {
+            shownRecord_ = live;
+            track_->showLive(it->live);
+        }
+        centre_->setCurrentWidget(track_);
+        return;
+    }
+    if (shownRecord_ == live) shownRecord_.clear();  // failed or cancelled while shown
     jobState_->setText(
         it->state == JobQueue::State::Failed
             ? tr("%1\n\nFailed: %2").arg(it->title, it->error)
@@ -372,7 +387,7 @@ void MainWindow::exportSelected() {
         return;
     }
     // The mix as heard can be exported when the track view holds this result.
-    ExportDialog dialog(*r, this, shownRecord_ == r->folder ? track_->player().mixer() : nullptr);
+    ExportDialog dialog(*r, this, shownRecord_ == r->folder ? &track_->player() : nullptr);
     if (dialog.exec() == QDialog::Accepted)
         statusBar()->showMessage(tr("Exported %1").arg(r->title), 5000);
 }

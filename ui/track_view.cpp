@@ -23,7 +23,6 @@ public:
     explicit OverviewStrip(WaveformView* wave, QWidget* parent) : QWidget(parent), wave_(wave) {
         setFixedHeight(36);
         connect(wave, &WaveformView::viewChanged, this, qOverload<>(&QWidget::update));
-        connect(wave, &WaveformView::peaksGrew, this, qOverload<>(&QWidget::update));
     }
 
 protected:
@@ -36,7 +35,9 @@ protected:
         p.setPen(palette().color(QPalette::Mid));
         // The first lane (the mix when it is there), drawn as far as its peaks go.
         if (const auto peaks = wave_->peaks(0))
-            for (int x = 0; x < width() && x * fpp < peaks->builtFrames(); ++x) {
+            for (int x = 0; x < width() && x * fpp < std::min<double>(peaks->builtFrames(),
+                                                                       wave_->frontier());
+                 ++x) {
                 const auto [lo, hi] = peaks->range(qint64(x * fpp), qint64((x + 1) * fpp) + 1);
                 p.drawLine(x, height() / 2 - int(hi * height() / 2), x,
                            height() / 2 - int(lo * height() / 2));
@@ -139,6 +140,13 @@ TrackView::TrackView(QWidget* parent)
     });
     connect(&player_, &Player::error, notice_, &QLabel::setText);
     connect(&player_, &Player::loaded, this, &TrackView::rebuildLanes);
+    connect(&player_, &Player::peaksGrew, this, [this] {
+        wave_->update();
+        overview_->update();
+    });
+    // While a separation runs, the part that can be played grows: shown every so often.
+    frontierTick_.setInterval(250);
+    connect(&frontierTick_, &QTimer::timeout, this, &TrackView::showFrontier);
 
     const auto key = [this](QKeySequence k, std::function<void()> f) {
         auto* s = new QShortcut(k, this, nullptr, nullptr, Qt::WidgetWithChildrenShortcut);
@@ -162,11 +170,42 @@ void TrackView::showRecord(const JobRecord& record) {
     notice_->clear();
     TrackFiles track;
     track.names = record.stems;
-    for (const QString& stem : record.stems)
+    for (const QString& stem : record.stems) {
         track.files << record.stemFile(stem);
+        track.peaks << record.peaksFile(stem);
+    }
     track.gain = record.gain;
     track.original = record.source;
+    track.originalPeaks = record.peaksFile({});
     player_.load(track);
+}
+
+void TrackView::showLive(std::shared_ptr<const LiveSong> song) {
+    record_ = JobRecord{};
+    record_.title = song->title;
+    record_.stems = song->stems;
+    title_->setText(tr("%1 · separating").arg(song->title));
+    notice_->clear();
+    player_.loadLive(std::move(song));
+}
+
+void TrackView::adoptRecord(const JobRecord& record) {
+    record_ = record;
+    title_->setText(QString("%1 · %2").arg(record.title, record.model));
+}
+
+void TrackView::showFrontier() {
+    const qint64 frontier = player_.frontier();
+    wave_->setFrontier(frontier);
+    overview_->update();
+    if (frontier >= player_.length()) {
+        frontierTick_.stop();
+        notice_->clear();
+    } else if (player_.playing() && player_.mixer()->stalled()) {
+        notice_->setText(tr("Waiting for the separation…"));
+    } else {
+        notice_->setText(tr("Separating: %1 ready").arg(formatTime(frontier, 44100)));
+    }
 }
 
 QStringList TrackView::stemNames() const {
@@ -218,10 +257,15 @@ void TrackView::rebuildLanes() {
         connect(pan, &QSlider::valueChanged, this, [this, i](int v) { setPan(i, v / 100.0); });
     }
     headerLayout_->addStretch(1);
-    std::vector<std::shared_ptr<const AudioBuffer>> audio;  // shared with the mixer, not copied
+    std::vector<std::shared_ptr<const PeakCache>> peaks;
     for (int i = 0; i < names.size(); ++i)
-        audio.push_back(player_.laneAudio(i));
-    wave_->setLanes(names, audio, 44100);
+        peaks.push_back(player_.peaks(i));
+    wave_->setLanes(names, peaks, player_.length(), 44100,
+                    [this](int lane, int64_t from, int64_t n, float* mono) {
+                        return player_.readMono(lane, from, n, mono);
+                    });
+    showFrontier();
+    if (player_.frontier() < player_.length()) frontierTick_.start();
     refreshAudible();
     showPosition(0);
     Q_EMIT lanesReady();

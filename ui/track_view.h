@@ -2,6 +2,7 @@
 // A result in the centre of the window: transport (play/pause, stop, loop, position), one lane
 // per stem plus the original mix with mute, solo, gain and pan, the waveforms, and an overview of
 // the whole song. All stems play on one clock (Player).
+#include <QTimer>
 #include <QWidget>
 
 #include "core/jobs/library.h"
@@ -21,6 +22,12 @@ class TrackView : public QWidget {
 public:
     explicit TrackView(QWidget* parent = nullptr);
     void showRecord(const JobRecord& record);
+    // A separation still running: its stems play as far as they are done.
+    void showLive(std::shared_ptr<const LiveSong> song);
+    // The finished result of the separation shown live: its title and files, the lanes kept (so
+    // playback goes on undisturbed).
+    void adoptRecord(const JobRecord& record);
+    const JobRecord& record() const { return record_; }
     Player& player() { return player_; }
     WaveformView* waveform() const { return wave_; }
     QStringList stemNames() const;
@@ -37,6 +44,7 @@ private:
     void rebuildLanes();
     void refreshAudible();
     void showPosition(qint64 frame);
+    void showFrontier();
 
     Player player_;
     JobRecord record_;
@@ -50,6 +58,7 @@ private:
     WaveformView* wave_;
     OverviewStrip* overview_;
     qint64 loopStart_ = 0, loopEnd_ = 0;
+    QTimer frontierTick_;
 };
 
 }  // namespace msplit::ui

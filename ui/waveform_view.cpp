@@ -3,9 +3,7 @@
 #include <QMouseEvent>
 #include <QPainter>
 #include <QPainterPath>
-#include <QPointer>
 #include <QWheelEvent>
-#include <QtConcurrent/QtConcurrentRun>
 
 #include <cmath>
 
@@ -34,41 +32,45 @@ QColor WaveformView::laneColour(int lane) const {
 }
 
 void WaveformView::setLanes(const QStringList& names,
-                            const std::vector<std::shared_ptr<const AudioBuffer>>& audio,
-                            int rate) {
+                            const std::vector<std::shared_ptr<const PeakCache>>& peaks,
+                            qint64 length, int rate, SampleReader samples) {
     lanes_.clear();
-    const int generation = ++generation_;  // builds of earlier lanes stop
     rate_ = rate;
-    length_ = 0;
+    length_ = length;
+    frontier_ = length;
+    reader_ = std::move(samples);
     for (int i = 0; i < names.size(); ++i) {
         Lane l;
         l.name = names[i];
         l.colour =
             laneColour(names[i] == tr("mix") ? 0 : i + (names.value(0) == tr("mix") ? 0 : 1));
-        l.peaks = std::make_shared<PeakCache>();
-        l.peaks->setSource(audio[size_t(i)]);
-        length_ = std::max<qint64>(length_, l.peaks->frames());
-        QPointer<WaveformView> self(this);
-        auto peaks = l.peaks;
-        (void)QtConcurrent::run([self, peaks, generation] {
-            // Each published chunk is drawn at once; replaced lanes or a closed view stop it.
-            peaks->build([self, generation](double) {
-                if (!self || self->generation_ != generation) return false;
-                QMetaObject::invokeMethod(
-                    self,
-                    [self] {
-                        if (!self) return;
-                        self->update();
-                        Q_EMIT self->peaksGrew();
-                    },
-                    Qt::QueuedConnection);
-                return true;
-            });
-        });
+        l.peaks = peaks[size_t(i)];
         lanes_.push_back(l);
     }
     setMinimumHeight(kRulerHeight + kLaneHeight * std::max<int>(1, int(lanes_.size())));
     zoomToFit();
+}
+
+void WaveformView::setFrontier(qint64 frame) {
+    if (frame == frontier_) return;
+    frontier_ = frame;
+    for (auto& l : lanes_)  // samples read near the old frontier may have been short
+        l.samplesFrom = -1;
+    update();
+}
+
+const std::vector<float>& WaveformView::samplesFor(int lane, qint64 from, qint64 to) {
+    Lane& l = lanes_[size_t(lane)];
+    const auto have = static_cast<qint64>(l.samples.size());
+    if (l.samplesFrom < 0 || from < l.samplesFrom || to > l.samplesFrom + have) {
+        // A screen's worth and some on each side, so that scrolling reads little.
+        const qint64 span = to - from, start = std::max<qint64>(0, from - span / 2);
+        l.samples.assign(size_t(2 * span + 2), 0.0f);
+        const qint64 got = reader_ ? reader_(lane, start, 2 * span + 2, l.samples.data()) : 0;
+        l.samples.resize(size_t(std::max<qint64>(0, got)));
+        l.samplesFrom = start;
+    }
+    return l.samples;
 }
 
 void WaveformView::setAudible(int lane, bool audible) {
@@ -153,30 +155,55 @@ void WaveformView::paintLane(QPainter& p, int lane, const QRect& r) {
     const int mid = r.center().y(), half = r.height() / 2 - 4;
     p.setPen(QPen(colour.darker(130), 1));
     p.drawLine(r.left(), mid, r.right(), mid);
-    if (!l.peaks || l.peaks->frames() == 0) return;
+    if (!l.peaks) return;
     p.setPen(QPen(colour, 1));
-    if (fpp_ >= 1) {
+    const qint64 drawn = std::min<qint64>(l.peaks->builtFrames(), frontier_);
+    if (fpp_ >= PeakCache::kBase) {
         for (int x = 0; x < r.width(); ++x) {
             const qint64 a = qint64(std::floor(first_ + x * fpp_)),
                          b = qint64(std::floor(first_ + (x + 1) * fpp_));
-            if (a >= l.peaks->frames()) break;
-            const auto [lo, hi] = l.peaks->range(a, std::max(b, a + 1));
+            if (a >= drawn) break;
+            const auto [lo, hi] = l.peaks->range(a, std::min(std::max(b, a + 1), drawn));
             p.drawLine(r.left() + x, mid - int(std::lround(hi * half)), r.left() + x,
                        mid - int(std::lround(lo * half)));
         }
-    } else {  // closer than one sample per pixel: the samples themselves, joined
-        QPainterPath path;
+    } else {  // closer than the finest peaks: the samples themselves
         const qint64 a = std::max<qint64>(0, qint64(first_)),
-                     b = std::min<qint64>(l.peaks->frames(), frameAt(r.width()) + 2);
-        for (qint64 i = a; i < b; ++i) {
-            const QPointF pt(r.left() + (double(i) - first_) / fpp_,
-                             mid - l.peaks->sample(i) * half);
-            if (i == a)
-                path.moveTo(pt);
-            else
-                path.lineTo(pt);
+                     b = std::min<qint64>(frontier_, frameAt(r.width()) + 2);
+        const std::vector<float>& s = samplesFor(lane, a, std::max(a, b));
+        const qint64 from = l.samplesFrom, end = from + qint64(s.size());
+        const auto at = [&](qint64 i) { return s[size_t(i - from)]; };
+        if (fpp_ >= 1) {  // a vertical line per pixel, from its samples' extremes
+            for (int x = 0; x < r.width(); ++x) {
+                const qint64 i0 = qint64(std::floor(first_ + x * fpp_)),
+                             i1 = std::min(end, qint64(std::floor(first_ + (x + 1) * fpp_)) + 1);
+                if (i0 >= end || i0 < from) break;
+                float lo = at(i0), hi = at(i0);
+                for (qint64 i = i0 + 1; i < i1; ++i) {
+                    lo = std::min(lo, at(i));
+                    hi = std::max(hi, at(i));
+                }
+                p.drawLine(r.left() + x, mid - int(std::lround(hi * half)), r.left() + x,
+                           mid - int(std::lround(lo * half)));
+            }
+        } else {  // the samples, joined
+            QPainterPath path;
+            bool started = false;
+            for (qint64 i = std::max(a, from); i < std::min(b, end); ++i) {
+                const QPointF pt(r.left() + (double(i) - first_) / fpp_, mid - at(i) * half);
+                if (!started)
+                    path.moveTo(pt);
+                else
+                    path.lineTo(pt);
+                started = true;
+            }
+            p.drawPath(path);
         }
-        p.drawPath(path);
+    }
+    if (frontier_ < length_) {  // still being separated from here on
+        const int x = std::max(r.left(), xOf(frontier_));
+        p.fillRect(QRect(x, r.top(), r.right() - x + 1, r.height()),
+                   QBrush(palette().color(QPalette::Mid), Qt::BDiagPattern));
     }
     p.setPen(palette().color(QPalette::Text));
     p.drawText(r.adjusted(6, 4, 0, 0), Qt::AlignLeft | Qt::AlignTop, l.name);

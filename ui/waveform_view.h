@@ -4,12 +4,11 @@
 #include <QColor>
 #include <QWidget>
 
-#include <atomic>
-
+#include <functional>
 #include <memory>
 #include <vector>
 
-#include "core/player/peaks.h"
+#include "core/audio/peaks.h"
 
 namespace msplit::ui {
 
@@ -21,19 +20,26 @@ public:
 
     explicit WaveformView(QWidget* parent = nullptr);
 
-    // Lanes: a name, a colour and the audio to draw (its peaks are built off the UI thread and
-    // drawn as they come, front to back).
+    // Reads `n` frames of a lane from `from` as its channels' mean (for drawing closer than
+    // the finest peaks); returns how many.
+    using SampleReader = std::function<int64_t(int lane, int64_t from, int64_t n, float* mono)>;
+    // Lanes: a name and the peaks to draw (drawn as far as they are made, front to back), the
+    // song's length, and where the samples come from up close.
     void setLanes(const QStringList& names,
-                  const std::vector<std::shared_ptr<const AudioBuffer>>& audio, int sampleRate);
+                  const std::vector<std::shared_ptr<const PeakCache>>& peaks, qint64 length,
+                  int sampleRate, SampleReader samples = {});
     std::shared_ptr<const PeakCache> peaks(int lane) const {
         return lane >= 0 && lane < int(lanes_.size()) ? lanes_[size_t(lane)].peaks : nullptr;
     }
     // Whether every lane's peaks are complete (what tests wait for before looking at pixels).
     bool peaksReady() const {
         for (const auto& lane : lanes_)
-            if (!lane.peaks || !lane.peaks->ready()) return false;
+            if (!lane.peaks || !lane.peaks->finished()) return false;
         return true;
     }
+    // Frames from here on are still being separated: shaded, with the playhead waiting there.
+    void setFrontier(qint64 frame);
+    qint64 frontier() const { return frontier_; }
     void setAudible(int lane, bool audible);
     void setPlayhead(qint64 frame);
     void setLoop(qint64 start, qint64 end);  // end <= start: none
@@ -54,7 +60,6 @@ Q_SIGNALS:
     void seekRequested(qint64 frame);
     void loopSelected(qint64 start, qint64 end);
     void viewChanged();
-    void peaksGrew();  // more of some lane's peaks can be drawn
 
 protected:
     void paintEvent(QPaintEvent*) override;
@@ -71,10 +76,14 @@ private:
         QString name;
         QColor colour;
         bool audible = true;
-        std::shared_ptr<PeakCache> peaks;
+        std::shared_ptr<const PeakCache> peaks;
+        std::vector<float> samples;  // read for drawing up close, from `samplesFrom`
+        qint64 samplesFrom = -1;
     };
+    const std::vector<float>& samplesFor(int lane, qint64 from, qint64 to);
     std::vector<Lane> lanes_;
-    std::atomic<int> generation_{0};  // of setLanes; read by the peak builders
+    SampleReader reader_;
+    qint64 frontier_ = 0;
     int rate_ = 44100;
     qint64 length_ = 0;
     double first_ = 0, fpp_ = 1;

@@ -123,6 +123,10 @@ struct AudioReader::Impl {
     bool inputDone = false;  // the demuxer and decoder are drained
     bool flushed = false;    // the resampler too
     double position = 0;     // seconds of the last packet read
+    int outRate = 0;
+    int64_t seekTarget = -1;  // after a seek: the output frame wanted; the first frame tells where
+    int64_t skip = 0;         // output frames still to drop before the target
+    bool sought = false;      // an empty end after a seek is the end, not an empty file
 
     size_t buffered() const { return planes[0].size() - offset; }
 
@@ -153,9 +157,33 @@ struct AudioReader::Impl {
                 return;
             }
             decodedFrames += frame->nb_samples;
-            convert(const_cast<const uint8_t**>(frame->extended_data), frame->nb_samples);
+            if (seekTarget >= 0) landed();
+            const int got =
+                convert(const_cast<const uint8_t**>(frame->extended_data), frame->nb_samples);
+            dropSkipped(got);
             av_frame_unref(frame.get());
         }
+    }
+
+    // The first frame after a seek: where it starts, so that the frames before the target go.
+    void landed() {
+        const AVStream* st = in.format->streams[in.stream];
+        int64_t ts = frame->best_effort_timestamp;
+        if (ts == AV_NOPTS_VALUE) ts = frame->pts;
+        int64_t start = 0;
+        if (ts != AV_NOPTS_VALUE) {
+            if (st->start_time != AV_NOPTS_VALUE) ts -= st->start_time;
+            start = av_rescale_q(ts, st->time_base, AVRational{1, outRate});
+        }
+        skip = std::max<int64_t>(0, seekTarget - start);
+        seekTarget = -1;
+    }
+    void dropSkipped(int got) {
+        const auto n = static_cast<size_t>(std::min<int64_t>(skip, got));
+        if (n == 0) return;
+        for (auto& p : planes)
+            p.erase(p.end() - got, p.end() - got + static_cast<std::ptrdiff_t>(n));
+        skip -= static_cast<int64_t>(n);
     }
 
     // Reads and decodes packets until at least `wanted` frames wait, or the input ends.
@@ -164,7 +192,7 @@ struct AudioReader::Impl {
         const AVStream* st = in.format->streams[in.stream];
         while (buffered() < wanted && !inputDone) {
             const int err = av_read_frame(in.format.get(), packet.get());
-            if (err < 0 && err != AVERROR_EOF && decodedFrames == 0)
+            if (err < 0 && err != AVERROR_EOF && decodedFrames == 0 && !sought)
                 throw Error(ErrorKind::InvalidInput, path,
                             "cannot read the file (" + errorText(err) + ")");
             if (err < 0) {  // the end, or a read error after some audio (a truncated file)
@@ -186,7 +214,7 @@ struct AudioReader::Impl {
             }
             flushed = true;
         }
-        if (inputDone && decodedFrames == 0) {
+        if (inputDone && decodedFrames == 0 && !sought) {
             if (badPackets > 0)
                 throw Error(ErrorKind::InvalidInput, path,
                             "the audio data is corrupt and cannot be decoded");
@@ -219,6 +247,47 @@ AudioReader::AudioReader(const std::string& path, int sampleRate, int channels)
     }
     d.swr.reset(rawSwr);
     d.planes.resize(static_cast<size_t>(resampledChannels));
+    d.outRate = sampleRate;
+}
+
+void AudioReader::seek(int64_t frame) {
+    Impl& d = *impl_;
+    frame = std::max<int64_t>(0, frame);
+    const AVStream* st = d.in.format->streams[d.in.stream];
+    int64_t ts = av_rescale_q(frame, AVRational{1, d.outRate}, st->time_base);
+    if (st->start_time != AV_NOPTS_VALUE) ts += st->start_time;
+    // At or before the target, then decode forward to it. FFmpeg's search for a frame can fail
+    // near the end of a file without an index (FLAC without a seek table): then from further
+    // back, and at worst from the start.
+    const int64_t second = av_rescale_q(1, AVRational{1, 1}, st->time_base);
+    const int64_t first = st->start_time != AV_NOPTS_VALUE ? st->start_time : 0;
+    int err = av_seek_frame(d.in.format.get(), d.in.stream, ts, AVSEEK_FLAG_BACKWARD);
+    for (int64_t back = second; err < 0 && ts - back / 2 > first; back *= 4)
+        err = av_seek_frame(d.in.format.get(), d.in.stream, std::max(first, ts - back),
+                            AVSEEK_FLAG_BACKWARD);
+    if (err < 0)
+        throw Error(ErrorKind::InvalidInput, d.path,
+                    "cannot move within the file (" + errorText(err) + ")");
+    avcodec_flush_buffers(d.in.codec.get());
+    swr_close(d.swr.get());
+    if (swr_init(d.swr.get()) < 0)
+        throw Error(ErrorKind::Internal, d.path, "cannot restart the audio conversion");
+    for (auto& p : d.planes)
+        p.clear();
+    d.offset = 0;
+    d.inputDone = d.flushed = false;
+    d.seekTarget = frame;
+    d.sought = true;
+    d.skip = 0;
+    d.delivered = frame;
+}
+
+int64_t AudioReader::lengthEstimate() const {
+    const Impl& d = *impl_;
+    const AVStream* st = d.in.format->streams[d.in.stream];
+    if (st->duration > 0 && st->duration != AV_NOPTS_VALUE)
+        return av_rescale_q(st->duration, st->time_base, AVRational{1, d.outRate});
+    return static_cast<int64_t>(std::llround(d.in.info.durationSeconds * d.outRate));
 }
 
 AudioReader::~AudioReader() = default;

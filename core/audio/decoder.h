@@ -34,6 +34,12 @@ public:
     // n; 0 at the end. Throws Error for corrupt audio or NaN/infinite samples.
     int64_t read(float* planar, int64_t max);
     int64_t framesRead() const;
+    // Moves to output frame `frame`, so that the next read starts exactly there in files with
+    // exact timestamps (WAV, FLAC, and most others; an MP3 without an index lands close). Past
+    // the end, reads give 0. Throws Error when the file cannot be read there.
+    void seek(int64_t frame);
+    // The length in output frames from the header (exact for WAV and FLAC); 0 when unknown.
+    int64_t lengthEstimate() const;
     double progress() const;  // fraction of the file read, by time
 
 private:

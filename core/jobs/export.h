@@ -5,11 +5,18 @@
 #include <QStringList>
 
 #include <functional>
+#include <vector>
 
 #include "core/audio/encoder.h"
 #include "core/jobs/library.h"
 
 namespace msplit {
+
+// A lane of the player as heard: a stem (empty: the original song) and its gain on each side.
+struct MixLane {
+    QString stem;
+    double left = 1, right = 1;
+};
 
 struct ExportOptions {
     QString destination;
@@ -17,8 +24,8 @@ struct ExportOptions {
     QStringList stems;  // which stems; with twoStems, ignored
     QString twoStems;   // non-empty: write STEM and no_STEM (the sum of the others)
     QString nameTemplate = "{track}/{stem}.{ext}";
-    // The player's mix as heard, written as the stem "mix" after the chosen stems (may be empty).
-    AudioBuffer currentMix;
+    // The player's mix as heard, written as the stem "mix" after the chosen stems (empty: none).
+    std::vector<MixLane> currentMix;
 };
 
 // The files an export would write, in order.

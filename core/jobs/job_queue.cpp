@@ -60,12 +60,16 @@ int JobQueue::enqueue(const QString& source, const QString& sourceUrl) {
             });
         });
     };
+    cb.live = [this, post, id](std::shared_ptr<const LiveSong> live) {
+        post([this, id, live] { update(id, [&](Item& it) { it.live = live; }); });
+    };
     cb.done = [this, post, id](const JobRecord& r) {
         post([this, id, r] {
             update(
                 id,
                 [&](Item& it) {
                     it.state = State::Done;
+                    it.live.reset();  // a view playing it keeps its own
                     it.progress = 1;
                     it.result = r;
                     it.title = r.title;
@@ -80,6 +84,7 @@ int JobQueue::enqueue(const QString& source, const QString& sourceUrl) {
                 id,
                 [&](Item& it) {
                     it.state = cancelled ? State::Cancelled : State::Failed;
+                    it.live.reset();
                     it.error = cancelled ? QString() : error;
                     it.stage = cancelled ? tr("Cancelled") : tr("Failed");
                 },

@@ -29,6 +29,7 @@ public:
         QString stage;
         QString error;
         JobRecord result;
+        std::shared_ptr<const LiveSong> live;  // while it runs, once stems come out
     };
 
     explicit JobQueue(QObject* parent = nullptr);

@@ -26,6 +26,12 @@ struct JobRecord {
     QJsonObject settings;
 
     QString stemFile(const QString& stem) const { return folder + "/" + stem + "." + extension; }
+    // Where a stem's waveform peaks are kept (empty `stem`: the original's).
+    QString peaksFile(const QString& stem) const { return peaksFile(folder, stem); }
+    static QString peaksFile(const QString& folder, const QString& stem) {
+        return folder + "/.waveform/" + (stem.isEmpty() ? QString("original") : "stem-" + stem) +
+               ".peaks";
+    }
     QJsonObject toJson() const;
     static JobRecord fromJson(const QJsonObject& o, const QString& folder);
 };

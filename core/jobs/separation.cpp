@@ -125,7 +125,7 @@ AudioInfo separateFile(const LoadedModel& model, const std::string& path,
                        const SeparationSettings& s, const StemFrames& write,
                        const std::function<bool(double)>& reading,
                        const engine::ProgressCallback& progress,
-                       const engine::CancelToken* cancel) {
+                       const engine::CancelToken* cancel, const StemFrames& firstPass) {
     const engine::Separator& separator = *model.separator;
     const int rate = separator.sampleRate(), C = separator.channels();
     StemStream stream(model, s);  // checks the stems before any work
@@ -139,6 +139,7 @@ AudioInfo separateFile(const LoadedModel& model, const std::string& path,
         info = reader.info();
         while (const int64_t n = reader.read(block.data(), kBlock)) {
             stats.add(block.data(), C, n);
+            if (firstPass) firstPass(block.data(), n);
             if ((reading && !reading(reader.progress())) || (cancel && cancel->cancelled()))
                 throw Error(ErrorKind::Cancelled, path, "separation cancelled");
         }

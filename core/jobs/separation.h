@@ -51,12 +51,14 @@ using StemFrames = std::function<void(const float* stems, int64_t frames)>;
 // statistics (`reading` gets the fraction read and returns false to cancel), a second feeds the
 // engine as the segments need it, and `write` gets the stems as they are final. Memory does not
 // grow with the song. Returns the file's description (durationSeconds: what was decoded).
-// Throws Error (kind Cancelled when `cancel` fires).
+// Throws Error (kind Cancelled when `cancel` fires). `firstPass`, when given, sees the song's
+// frames as the first pass reads them (channel after channel): for its waveform.
 AudioInfo separateFile(const LoadedModel& model, const std::string& path,
                        const SeparationSettings& settings, const StemFrames& write,
                        const std::function<bool(double)>& reading = {},
                        const engine::ProgressCallback& progress = {},
-                       const engine::CancelToken* cancel = nullptr);
+                       const engine::CancelToken* cancel = nullptr,
+                       const StemFrames& firstPass = {});
 
 // Separates a decoded mix (at the model's rate and channels) into stems, as separateFile does.
 // Throws Error (kind Cancelled when `cancel` fires).

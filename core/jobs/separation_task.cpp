@@ -6,6 +6,7 @@
 #include <unistd.h>
 #endif
 
+#include <QDir>
 #include <QElapsedTimer>
 #include <QFileInfo>
 #include <QJsonObject>
@@ -69,8 +70,9 @@ JobRecord SeparationTask::separate(const QString& temp, const QString& id) {
     const LoadedModel model = models_(s);
 
     // The song streams through the engine (memory does not grow with it): the stems are parked
-    // on disk as they come, then written with one gain for all of them (only applied to stay
-    // below 0 dBFS; one gain keeps them summing to the mix). Float files need no gain.
+    // on disk as they come, where the track view can play them at once, then written with one
+    // gain for all of them (only applied to stay below 0 dBFS; one gain keeps them summing to
+    // the mix). Float files need no gain. Waveform peaks are made on the way and kept.
     const bool floatFiles = config_.format == "wav32f";
     // Stem names come from the model file: as file names they must stay in the job's folder.
     std::vector<std::string> names = outputStems(model, s);
@@ -91,31 +93,51 @@ JobRecord SeparationTask::separate(const QString& temp, const QString& id) {
     r.sourceUrl = sourceUrl_;
     if (!sourceUrl_.isEmpty())  // yt-dlp names files "TITLE [ID]"
         r.title.remove(QRegularExpression(" \\[[A-Za-z0-9_-]+\\]$"));
+    for (const auto& name : names)
+        r.stems << QString::fromStdString(name);
     // Each stem's file carries the song's tags, titled after the stem.
     const auto tagsFor = [&](size_t k) {
         auto tags = probed.tags;
         tags["title"] = r.title.toStdString() + " (" + names[k] + ")";
         return tags;
     };
-    const auto target = [&](size_t k) { return temp.toStdString() + "/" + names[k] + "." + ext; };
-    std::vector<std::unique_ptr<AudioWriter>> writers(names.size());
-    std::vector<std::unique_ptr<FloatSpool>> spools(names.size());
-    for (size_t k = 0; k < names.size(); ++k) {
-        enc.tags = tagsFor(k);
-        if (floatFiles)
-            writers[k] = std::make_unique<AudioWriter>(target(k), rate, C, enc);
-        else
-            spools[k] = std::make_unique<FloatSpool>(temp.toStdString(), C);
-    }
+    std::vector<std::shared_ptr<FloatSpool>> spools;
+    for (size_t k = 0; k < names.size(); ++k)
+        spools.push_back(std::make_shared<FloatSpool>(temp.toStdString(), C));
+    // The original's peaks: room for the header's length and some, cut to what is read.
+    auto mixPeaks = std::make_shared<PeakCache>(
+        static_cast<int64_t>((probed.durationSeconds * 1.1 + 10) * rate));
+    int64_t songFrames = 0;
+    std::vector<std::shared_ptr<PeakCache>> peaks;
+    std::shared_ptr<LiveSong> live;
+    bool published = false;
     cb_.progress(0, -1, QObject::tr("Reading"));
     // Reading gets 0 .. 0.02 of the bar, the separation 0.02 .. 0.95, writing the rest.
     const AudioInfo info = separateFile(
         model, source_.toStdString(), s,
         [&](const float* stems, int64_t n) {
+            if (!live) {  // the first frames: the song can be played from now on
+                mixPeaks->finish();
+                live = std::make_shared<LiveSong>();
+                live->title = r.title;
+                live->source = source_;
+                live->stems = r.stems;
+                live->frames = songFrames;
+                live->mixPeaks = mixPeaks;
+                for (size_t k = 0; k < names.size(); ++k) {
+                    peaks.push_back(std::make_shared<PeakCache>(songFrames));
+                    live->peaks.push_back(peaks.back());
+                    live->spools.push_back(spools[k]);
+                }
+            }
             for (size_t k = 0; k < names.size(); ++k) {
                 const float* block = stems + int64_t(k) * C * n;
-                if (writers[k]) writers[k]->write(block, n);
-                if (spools[k]) spools[k]->append(block, n);
+                spools[k]->append(block, n);
+                peaks[k]->append(block, C, n);
+            }
+            if (!published && cb_.live) {  // once, after its first frames are in
+                published = true;
+                cb_.live(live);
             }
         },
         [this](double f) {
@@ -125,33 +147,38 @@ JobRecord SeparationTask::separate(const QString& temp, const QString& id) {
         [this](const engine::Progress& p) {
             cb_.progress(0.02 + 0.93 * p.fraction(), p.etaSeconds, QObject::tr("Separating"));
         },
-        &cancel_);
+        &cancel_,
+        [&](const float* mix, int64_t n) {
+            mixPeaks->append(mix, C, n);
+            songFrames += n;
+        });
     float peak = 0;
     for (const auto& spool : spools)
-        if (spool) peak = std::max(peak, spool->peak());
+        peak = std::max(peak, spool->peak());
     const double gain = !floatFiles && peak * 1.01f > 1.0f ? 1.0 / (1.01 * peak) : 1.0;
 
     r.model = QString::fromStdString(model.name);
     r.extension = QString::fromStdString(ext);
     r.durationSeconds = info.durationSeconds;
     r.gain = gain;
+    const QString folder = temp;
+    QDir(folder).mkpath(".waveform");
+    mixPeaks->save(JobRecord::peaksFile(folder, {}).toStdString());
     for (size_t k = 0; k < names.size(); ++k) {
-        r.stems << QString::fromStdString(names[k]);
-        if (spools[k]) {
-            enc.tags = tagsFor(k);
-            writers[k] = std::make_unique<AudioWriter>(target(k), rate, C, enc);
-            std::vector<float> scaled;
-            spools[k]->replay([&](const float* block, int64_t n) {
-                if (cancel_.cancelled()) throw engine::Cancelled();
-                scaled.assign(block, block + C * n);
-                if (gain != 1.0)
-                    for (float& x : scaled)
-                        x = static_cast<float>(x * gain);
-                writers[k]->write(scaled.data(), n);
-            });
-            spools[k].reset();
-        }
-        writers[k]->commit();
+        enc.tags = tagsFor(k);
+        AudioWriter writer(temp.toStdString() + "/" + names[k] + "." + ext, rate, C, enc);
+        std::vector<float> scaled;
+        spools[k]->replay([&](const float* block, int64_t n) {
+            if (cancel_.cancelled()) throw engine::Cancelled();
+            scaled.assign(block, block + C * n);
+            if (gain != 1.0)
+                for (float& x : scaled)
+                    x = static_cast<float>(x * gain);
+            writer.write(scaled.data(), n);
+        });
+        writer.commit();
+        peaks[k]->finish();
+        peaks[k]->save(JobRecord::peaksFile(folder, r.stems[int(k)]).toStdString());
         cb_.progress(0.95 + 0.05 * double(k + 1) / double(names.size()), 0,
                      QObject::tr("Writing stems"));
     }

@@ -9,6 +9,7 @@
 
 #include "core/engine/engine.h"
 #include "core/jobs/library.h"
+#include "core/audio/live_song.h"
 #include "core/jobs/separation.h"
 #include "core/remote/remote_job.h"
 
@@ -27,6 +28,8 @@ using ModelProvider = std::function<LoadedModel(const SeparationSettings&)>;
 
 struct TaskCallbacks {
     std::function<void(double fraction, double etaSeconds, const QString& stage)> progress;
+    // The first stem frames are out: the song can be played while the rest is separated.
+    std::function<void(std::shared_ptr<const LiveSong>)> live;
     std::function<void(const JobRecord&)> done;
     std::function<void(const QString& error, bool cancelled)> failed;
 };

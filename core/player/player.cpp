@@ -2,16 +2,56 @@
 
 #include <QAudioDevice>
 #include <QAudioSink>
+#include <QDir>
+#include <QFileInfo>
 #include <QFutureWatcher>
 #include <QMediaDevices>
 #include <QPointer>
 #include <QtConcurrent/QtConcurrentRun>
 
-#include "core/audio/decoder.h"
 #include "core/error.h"
 #include "core/player/mixer_device.h"
 
 namespace msplit {
+namespace {
+
+// A file lane: its peaks from the file kept beside it, when that is whole and fits the file.
+Player::LaneSpec fileSpec(const QString& name, const QString& path, double scale,
+                          const QString& peaksPath) {
+    Player::LaneSpec spec;
+    spec.name = name;
+    auto peaks = std::make_shared<PeakCache>();
+    int64_t frames = 0;
+    if (!peaksPath.isEmpty() && peaks->load(peaksPath.toStdString())) {
+        frames = peaks->frames();
+        spec.peaks = peaks;
+    }
+    const std::string file = path.toStdString();
+    spec.open = [file, scale, frames] { return fileLane(file, scale, frames); };
+    spec.source = spec.open();  // throws Error naming the file
+    return spec;
+}
+
+// Reads a lane from start to end for its peaks, and keeps them; stops when told.
+void buildPeaks(LaneSource& source, PeakCache& peaks, const std::atomic<bool>& stop,
+                const std::function<void()>& grew) {
+    std::vector<float> stereo(2 * 65536), planar(2 * 65536);
+    int blocks = 0;
+    while (!stop) {
+        const int64_t n = source.read(stereo.data(), 65536);
+        if (n == 0) break;
+        for (int64_t i = 0; i < n; ++i) {
+            planar[size_t(i)] = stereo[size_t(2 * i)];
+            planar[size_t(n + i)] = stereo[size_t(2 * i + 1)];
+        }
+        peaks.append(planar.data(), 2, n);
+        if (++blocks % 16 == 0) grew();
+    }
+    if (!stop) peaks.finish();
+    grew();
+}
+
+}  // namespace
 
 Player::Player(QObject* parent) : QObject(parent) {
     tick_.setInterval(33);  // display rate
@@ -19,16 +59,15 @@ Player::Player(QObject* parent) : QObject(parent) {
 }
 
 Player::~Player() {
+    if (stopBuilds_) *stopBuilds_ = true;
     stopSink();
 }
 
 void Player::load(const TrackFiles& track) {
     stop();
     const int generation = ++loadGeneration_;
-    QPointer<Player> self(this);
     auto* watcher = new QFutureWatcher<void>(this);
-    auto lanes = std::make_shared<Lanes>();
-    auto names = std::make_shared<QStringList>();
+    auto lanes = std::make_shared<std::vector<LaneSpec>>();
     auto failure = std::make_shared<QString>();
     connect(watcher, &QFutureWatcher<void>::finished, this, [=] {
         watcher->deleteLater();
@@ -37,41 +76,78 @@ void Player::load(const TrackFiles& track) {
             Q_EMIT error(*failure);
             return;
         }
-        setLanes(*names, *lanes);
-        if (!names->isEmpty() && names->first() == tr("mix")) mixer_->setMute(0, true);
+        install(std::move(*lanes));
+        if (!names_.isEmpty() && names_.first() == tr("mix")) mixer_->setMute(0, true);
         Q_EMIT loaded();
     });
-    watcher->setFuture(QtConcurrent::run([track, lanes, names, failure] {
+    // Opening is quick (no audio is decoded), but off the UI thread all the same: a file on a
+    // slow disk must not freeze the window.
+    watcher->setFuture(QtConcurrent::run([track, lanes, failure] {
         try {
-            for (qsizetype i = 0; i < track.files.size(); ++i) {
-                AudioBuffer b = decodeAudio(track.files[i].toStdString());
-                if (track.gain != 1.0)
-                    for (float& x : b.samples)
-                        x = static_cast<float>(x / track.gain);
-                lanes->push_back(std::make_shared<AudioBuffer>(std::move(b)));
-                names->append(track.names.value(i));
-            }
+            for (qsizetype i = 0; i < track.files.size(); ++i)
+                lanes->push_back(fileSpec(track.names.value(i), track.files[i], 1.0 / track.gain,
+                                          track.peaks.value(i)));
             try {  // the original, when it is still there
                 if (track.original.isEmpty()) throw Error(ErrorKind::NotFound, "", "no original");
-                lanes->insert(lanes->begin(), std::make_shared<AudioBuffer>(
-                                                  decodeAudio(track.original.toStdString())));
-                names->prepend(QObject::tr("mix"));
+                lanes->insert(lanes->begin(), fileSpec(QObject::tr("mix"), track.original, 1.0,
+                                                       track.originalPeaks));
             } catch (const Error&) {
             }
         } catch (const Error& e) {
             *failure = QString::fromUtf8(e.what());
         }
     }));
+    // Where the peaks that must be made go, by lane name.
+    pendingPeakFiles_.clear();
+    for (qsizetype i = 0; i < track.files.size(); ++i)
+        pendingPeakFiles_[track.names.value(i)] = track.peaks.value(i);
+    pendingPeakFiles_[tr("mix")] = track.originalPeaks;
+}
+
+void Player::loadLive(std::shared_ptr<const LiveSong> song) {
+    stop();
+    ++loadGeneration_;
+    pendingPeakFiles_.clear();
+    std::vector<LaneSpec> lanes;
+    try {
+        LaneSpec mix;
+        mix.name = tr("mix");
+        const std::string source = song->source.toStdString();
+        const int64_t frames = song->mixPeaks ? song->mixPeaks->frames() : 0;
+        mix.open = [source, frames] { return fileLane(source, 1.0, frames); };
+        mix.source = mix.open();
+        mix.peaks = song->mixPeaks;
+        lanes.push_back(std::move(mix));
+    } catch (const Error&) {  // the original went away: the stems alone
+    }
+    for (size_t k = 0; k < song->spools.size(); ++k) {
+        LaneSpec stem;
+        stem.name = song->stems.value(int(k));
+        auto spool = song->spools[k];
+        const int64_t frames = song->frames;
+        stem.open = [spool, frames] { return spoolLane(spool, frames); };
+        stem.source = stem.open();
+        stem.peaks = song->peaks[k];
+        lanes.push_back(std::move(stem));
+    }
+    live_ = song;
+    install(std::move(lanes));
+    if (!names_.isEmpty() && names_.first() == tr("mix")) mixer_->setMute(0, true);
+    Q_EMIT loaded();
 }
 
 void Player::setLanes(const QStringList& names, const Lanes& audio) {
-    stop();
-    stopSink();
-    mixer_ = std::make_unique<Mixer>(44100);
-    names_ = names;
-    for (const auto& a : audio)
-        mixer_->addLane(a);
-    Q_EMIT positionChanged(0);
+    std::vector<LaneSpec> lanes;
+    for (int i = 0; i < names.size(); ++i) {
+        LaneSpec spec;
+        spec.name = names[i];
+        spec.audio = audio[size_t(i)];
+        spec.peaks = peaksOf(*spec.audio);
+        lanes.push_back(std::move(spec));
+    }
+    ++loadGeneration_;
+    pendingPeakFiles_.clear();
+    install(std::move(lanes));
 }
 
 void Player::setLanes(const QStringList& names, const QList<AudioBuffer>& audio) {
@@ -79,6 +155,86 @@ void Player::setLanes(const QStringList& names, const QList<AudioBuffer>& audio)
     for (const AudioBuffer& a : audio)
         shared.push_back(std::make_shared<AudioBuffer>(a));
     setLanes(names, shared);
+}
+
+void Player::install(std::vector<LaneSpec> lanes) {
+    stop();
+    stopSink();
+    if (stopBuilds_) *stopBuilds_ = true;  // the peaks of the previous song are not needed now
+    stopBuilds_ = std::make_shared<std::atomic<bool>>(false);
+    mixer_ = std::make_unique<Mixer>(44100);
+    names_.clear();
+    lanes_ = std::move(lanes);
+    for (auto& lane : lanes_) {
+        names_ << lane.name;
+        if (lane.source)
+            mixer_->addLane(std::move(lane.source));
+        else
+            mixer_->addLane(lane.audio);
+        if (lane.peaks || !lane.open) continue;
+        // No peaks kept for this file: read it once in the background, drawn as they come, and
+        // keep them for the next time.
+        auto peaks = std::make_shared<PeakCache>(mixer_->length() + 44100);
+        lane.peaks = peaks;
+        const std::string keep = pendingPeakFiles_.value(lane.name).toStdString();
+        QPointer<Player> self(this);
+        auto stop = stopBuilds_;
+        auto open = lane.open;
+        (void)QtConcurrent::run([self, peaks, stop, open, keep] {
+            try {
+                auto source = open();
+                buildPeaks(*source, *peaks, *stop, [self] {
+                    QMetaObject::invokeMethod(
+                        self, [self] { if (self) Q_EMIT self->peaksGrew(); },
+                        Qt::QueuedConnection);
+                });
+                if (peaks->finished() && !keep.empty()) {
+                    QDir().mkpath(QFileInfo(QString::fromStdString(keep)).absolutePath());
+                    peaks->save(keep);
+                }
+            } catch (const Error&) {  // unreadable now or unwritable cache: drawn as far as read
+            }
+        });
+    }
+    Q_EMIT positionChanged(0);
+}
+
+std::shared_ptr<const PeakCache> Player::peaks(int lane) const {
+    return lane >= 0 && lane < int(lanes_.size()) ? lanes_[size_t(lane)].peaks : nullptr;
+}
+
+int64_t Player::readMono(int lane, int64_t from, int64_t n, float* out) {
+    if (lane < 0 || lane >= int(lanes_.size()) || from < 0 || n <= 0) return 0;
+    LaneSpec& l = lanes_[size_t(lane)];
+    if (l.audio) {
+        const AudioBuffer& a = *l.audio;
+        const int64_t got = std::clamp<int64_t>(a.frames() - from, 0, n);
+        for (int64_t i = 0; i < got; ++i) {
+            float x = 0;
+            for (int c = 0; c < a.channels; ++c)
+                x += a.channel(c)[from + i];
+            out[i] = x / float(a.channels);
+        }
+        return got;
+    }
+    try {
+        if (!l.view) l.view = l.open();
+        if (l.viewPos != from) l.view->seek(from);
+        std::vector<float> stereo(size_t(2 * n));
+        int64_t got = 0;
+        while (got < n) {
+            const int64_t k = l.view->read(stereo.data() + 2 * got, n - got);
+            if (k == 0) break;
+            got += k;
+        }
+        for (int64_t i = 0; i < got; ++i)
+            out[i] = 0.5f * (stereo[size_t(2 * i)] + stereo[size_t(2 * i + 1)]);
+        l.viewPos = from + got;
+        return got;
+    } catch (const Error&) {
+        l.view.reset();
+        return 0;
+    }
 }
 
 void Player::stopSink() {
@@ -90,7 +246,6 @@ void Player::stopSink() {
     delete device_;
     device_ = nullptr;
 }
-
 void Player::play() {
     if (!mixer_ || playing_) return;
     if (mixer_->position() >= mixer_->length() && !mixer_->looping()) mixer_->seek(0);

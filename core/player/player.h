@@ -1,13 +1,20 @@
 #pragma once
 // Synchronized playback of a result's stems: one Mixer, one QAudioSink in pull mode, so stems share
-// one clock and never drift. The playhead follows what the sink has actually played.
+// one clock and never drift. The playhead follows what the sink has actually played. Stems are read
+// from disk as they play (nothing is decoded up front), so a song of any length opens at once;
+// their waveform peaks come from the files kept beside them, or are made once in the background.
 #include <QAudioFormat>
+#include <QMap>
 #include <QObject>
 #include <QStringList>
 #include <QTimer>
 
+#include <atomic>
+#include <functional>
 #include <memory>
 
+#include "core/audio/peaks.h"
+#include "core/audio/live_song.h"
 #include "core/player/mixer.h"
 
 class QAudioSink;
@@ -22,6 +29,8 @@ struct TrackFiles {
     QStringList files;
     double gain = 1;   // the stems were scaled by this when written; playback undoes it
     QString original;  // the song itself; skipped when it cannot be read
+    QStringList peaks;      // where each file's waveform peaks are kept (optional)
+    QString originalPeaks;  // the same for the original
 };
 
 class Player : public QObject {
@@ -30,19 +39,24 @@ public:
     explicit Player(QObject* parent = nullptr);
     ~Player() override;
 
-    // Decodes the files off the UI thread; `loaded` or `error` follows.
+    // Opens the files off the UI thread; `loaded` or `error` follows.
     void load(const TrackFiles& track);
+    // A separation still running: its stems play as far as they are separated.
+    void loadLive(std::shared_ptr<const LiveSong> song);
     // The audio output to play on (a QAudioDevice id); empty or unknown: the system's default.
     void setOutputDevice(const QByteArray& id) { outputId_ = id; }
-    // Replaces the lanes directly (tests, and callers that already hold the audio).
+    // Replaces the lanes with audio in memory (tests, and callers that already hold the audio).
     using Lanes = std::vector<std::shared_ptr<const AudioBuffer>>;
     void setLanes(const QStringList& names, const Lanes& audio);
     void setLanes(const QStringList& names, const QList<AudioBuffer>& audio);  // copies
     Mixer* mixer() { return mixer_.get(); }
-    std::shared_ptr<const AudioBuffer> laneAudio(int lane) const {
-        return mixer_ ? mixer_->laneAudio(lane) : nullptr;
-    }
+    const Mixer* mixer() const { return mixer_.get(); }
     const QStringList& laneNames() const { return names_; }
+    // A lane's waveform peaks (they may still be growing).
+    std::shared_ptr<const PeakCache> peaks(int lane) const;
+    // Up to `n` frames of a lane from `from`, as its channels' mean, for drawing up close; UI
+    // thread. Returns how many (0 beyond what there is).
+    int64_t readMono(int lane, int64_t from, int64_t n, float* out);
 
     void play();
     void pause();
@@ -52,6 +66,8 @@ public:
     // The frame being heard now (the mixer's position minus what waits in the sink's buffer).
     qint64 position() const;
     qint64 length() const { return mixer_ ? mixer_->length() : 0; }
+    // How far the song can be played now (less than length() while it is being separated).
+    qint64 frontier() const { return mixer_ ? mixer_->frontier() : 0; }
     // Why there is no sound, when there is none (no audio device); empty otherwise.
     QString outputError() const { return outputError_; }
 
@@ -60,10 +76,25 @@ Q_SIGNALS:
     void error(const QString& message);
     void positionChanged(qint64 frame);  // at display rate while playing, and on seeks
     void playingChanged(bool playing);
+    void peaksGrew();  // more of a lane's waveform can be drawn (or the frontier moved)
+
+public:
+    // One lane as load() prepares it: how to open it (for the mixer, and again for drawing).
+    struct LaneSpec {
+        QString name;
+        std::function<std::unique_ptr<LaneSource>()> open;
+        std::shared_ptr<const AudioBuffer> audio;  // in memory instead
+        std::shared_ptr<const PeakCache> peaks;
+        std::unique_ptr<LaneSource> source;  // opened for the mixer
+        std::unique_ptr<LaneSource> view;    // opened on demand for readMono
+        int64_t viewPos = -1;
+    };
 
 private:
+    void install(std::vector<LaneSpec> lanes);
     void stopSink();
     std::unique_ptr<Mixer> mixer_;
+    std::vector<LaneSpec> lanes_;
     QStringList names_;
     QAudioSink* sink_ = nullptr;
     MixerDevice* device_ = nullptr;
@@ -73,6 +104,9 @@ private:
     QString outputError_;
     QByteArray outputId_;
     int loadGeneration_ = 0;
+    std::shared_ptr<std::atomic<bool>> stopBuilds_;  // of the peaks being made for this load
+    QMap<QString, QString> pendingPeakFiles_;          // lane name: where its made peaks go
+    std::shared_ptr<const LiveSong> live_;             // the separation playing, if any
 };
 
 }  // namespace msplit

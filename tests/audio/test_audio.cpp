@@ -552,6 +552,51 @@ private Q_SLOTS:
         QCOMPARE(reader.read(block.data(), 100), int64_t(0));  // and stays at the end
     }
 
+    // A seek lands on the exact frame in WAV and FLAC, anywhere (the start, the middle, the last
+    // frame, past the end), after reading to the end too.
+    void seeksLandOnTheExactFrame_data() {
+        QTest::addColumn<QString>("name");
+        QTest::newRow("flac") << "seek.flac";
+        QTest::newRow("wav") << "seek.wav";
+    }
+    void seeksLandOnTheExactFrame() {
+        QFETCH(QString, name);
+        EncodeOptions opt;
+        opt.format = name.endsWith("flac") ? FileFormat::Flac : FileFormat::Wav;
+        opt.depth = SampleFormat::Int24;
+        const QString file = path(name);
+        encodeAudio(file.toStdString(), sines(44100, 7.0), opt);
+        const AudioBuffer whole = decodeAudio(file.toStdString());
+        const int64_t n = whole.frames();
+        AudioReader reader(file.toStdString());
+        QCOMPARE(reader.lengthEstimate(), n);
+        std::vector<float> block(2 * 3000);
+        while (reader.read(block.data(), 3000) > 0) {
+        }
+        for (int64_t at : {n - 9000, int64_t(0), int64_t(123457), n - 4001, n - 1, n / 2 + 17,
+                           int64_t(4608), n - 3000}) {
+            try {
+                reader.seek(at);
+            } catch (const Error& e) {
+                QFAIL(qPrintable(QString("seek to %1: %2").arg(at).arg(e.what())));
+            }
+            int64_t got = 0;
+            while (got < 3000) {
+                const int64_t k = reader.read(block.data(), 3000 - got);
+                if (k == 0) break;
+                for (int64_t i = 0; i < k; ++i)
+                    QVERIFY2(block[size_t(i)] == whole.channel(0)[at + got + i] &&
+                                 block[size_t(k + i)] == whole.channel(1)[at + got + i],
+                             qPrintable(QString("seek to %1: frame %2").arg(at).arg(got + i)));
+                got += k;
+            }
+            QCOMPARE(got, std::min<int64_t>(3000, n - at));
+            QCOMPARE(reader.framesRead(), at + got);
+        }
+        reader.seek(n + 10);
+        QCOMPARE(reader.read(block.data(), 100), int64_t(0));
+    }
+
     // A spool gives back what it was given, knows the peak, and is invisible on disk.
     void spoolReplaysWhatItHeld() {
         QTemporaryDir dir;
@@ -565,13 +610,17 @@ private Q_SLOTS:
         QCOMPARE(spool.frames(), int64_t(3));
         QCOMPARE(spool.peak(), 0.9f);
         std::vector<float> back;
-        std::vector<int64_t> sizes;
         spool.replay([&](const float* block, int64_t n) {
-            back.insert(back.end(), block, block + 2 * n);
-            sizes.push_back(n);
+            for (int64_t i = 0; i < n; ++i)  // planar blocks: back to frames
+                back.insert(back.end(), {block[i], block[n + i]});
         });
-        QCOMPARE(sizes, (std::vector<int64_t>{2, 1}));
-        QCOMPARE(back, (std::vector<float>{0.1f, 0.2f, -0.9f, 0.4f, 0.5f, -0.25f}));
+        QCOMPARE(back, (std::vector<float>{0.1f, -0.9f, 0.2f, 0.4f, 0.5f, -0.25f}));
+        // Any frame can be read, interleaved; reads stop at what is written.
+        std::vector<float> two(4, 7.0f);
+        QCOMPARE(spool.readAt(1, two.data(), 2), int64_t(2));
+        QCOMPARE(two, (std::vector<float>{0.2f, 0.4f, 0.5f, -0.25f}));
+        QCOMPARE(spool.readAt(2, two.data(), 2), int64_t(1));
+        QCOMPARE(spool.readAt(3, two.data(), 2), int64_t(0));
         QCOMPARE(errorOf([] { FloatSpool("/nonexistent/folder", 2); }), ErrorKind::Io);
     }
 };

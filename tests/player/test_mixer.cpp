@@ -1,12 +1,17 @@
 // The mixer rendered offline (no audio device): exact sums, the mute/solo truth table, bounded
-// ramps, exact seeks and loops; and the peak cache against brute force.
+// ramps, exact seeks and loops, in memory and from disk (FLAC stems read as they play, a spool
+// still being written: the playhead waits at its frontier); and the peak cache against brute
+// force, saved and loaded.
+#include <QTemporaryDir>
 #include <QtTest>
 
 #include <random>
+#include <thread>
 
+#include "core/audio/encoder.h"
+#include "core/audio/peaks.h"
 #include "core/player/mixer.h"
 #include "core/player/mixer_device.h"
-#include "core/player/peaks.h"
 
 using namespace msplit;
 
@@ -50,6 +55,35 @@ std::vector<float> renderAll(Mixer& m, int64_t frames, int64_t chunk = 997) {
     }
     out.resize(static_cast<size_t>(2 * done));
     return out;
+}
+
+// Renders until `frames` frames of the song have played, waiting while the reader thread catches
+// up (a stall gives silence and holds the position); only played frames are kept.
+std::vector<float> renderPlayed(Mixer& m, int64_t frames, int64_t chunk = 997) {
+    std::vector<float> out, block(size_t(2 * chunk));
+    QElapsedTimer clock;
+    clock.start();
+    while (int64_t(out.size()) < 2 * frames && clock.elapsed() < 20000) {
+        int64_t played = 0;
+        const int64_t n = m.render(block.data(), std::min(chunk, frames - int64_t(out.size()) / 2),
+                                   &played);
+        if (n == 0) break;  // the end
+        out.insert(out.end(), block.begin(), block.begin() + 2 * played);
+        if (played < n) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    return out;
+}
+
+// A FLAC file of noise at 24 bits, and the samples a decoder gives back for it.
+AudioBuffer writeFlac(const QString& path, int64_t frames, unsigned seed) {
+    AudioBuffer a = noise(frames, seed);
+    for (float& x : a.samples)
+        x *= 0.5f;
+    EncodeOptions o;
+    o.format = FileFormat::Flac;
+    o.depth = SampleFormat::Int24;
+    encodeAudio(path.toStdString(), a, o);
+    return decodeAudio(path.toStdString());
 }
 
 }  // namespace
@@ -166,23 +200,105 @@ private Q_SLOTS:
         QCOMPARE(half[2 * 49 + 1], 1.0f);
     }
 
-    void mixdownIsTheMixAsHeard() {
+    void heardGainIsTheMixAsHeard() {
         Mixer m;
-        const AudioBuffer a = noise(3000, 4), b = noise(2000, 5), c = noise(3000, 6);
-        for (const auto* x : {&a, &b, &c})
-            m.addLane(*x);
+        for (unsigned seed : {4u, 5u, 6u})
+            m.addLane(noise(300, seed));
         m.setGainDb(0, -6.0);
         m.setMute(1, true);
         m.setPan(2, 1.0);  // right: the left side silent
-        m.seek(1234);
-        const AudioBuffer mix = m.mixdown();
-        QCOMPARE(m.position(), int64_t(1234));
-        QCOMPARE(mix.frames(), int64_t(3000));
-        const float g = float(std::pow(10.0, -6.0 / 20.0));
-        for (int64_t i = 0; i < 3000; i += 7) {
-            QVERIFY(std::abs(mix.channel(0)[i] - g * a.channel(0)[i]) < 1e-6f);
-            QVERIFY(std::abs(mix.channel(1)[i] - (g * a.channel(1)[i] + c.channel(1)[i])) < 1e-6f);
+        const double g = std::pow(10.0, -6.0 / 20.0);
+        QCOMPARE(m.heardGain(0), (std::array<double, 2>{g, g}));
+        QCOMPARE(m.heardGain(1), (std::array<double, 2>{0, 0}));
+        QCOMPARE(m.heardGain(2), (std::array<double, 2>{0, 1}));
+    }
+
+    // Stems on disk play exactly what a decoder reads from them, from the start, after a seek
+    // anywhere and around a loop, with memory lanes alongside.
+    void diskLanesPlayTheirFilesExactly() {
+        QTemporaryDir dir;
+        const int64_t n = 300000;
+        const AudioBuffer a = writeFlac(dir.filePath("a.flac"), n, 11);
+        const AudioBuffer b = writeFlac(dir.filePath("b.flac"), n - 5000, 12);
+        const AudioBuffer c = noise(n, 13);
+        Mixer m(44100, 1);
+        m.addLane(fileLane(dir.filePath("a.flac").toStdString()));
+        m.addLane(fileLane(dir.filePath("b.flac").toStdString(), 0.5));
+        m.addLane(c);
+        QCOMPARE(m.length(), n);
+        QCOMPARE(m.frontier(), n);
+        const auto expected = [&](int64_t i, int ch) {
+            float x = a.channel(ch)[i] + c.channel(ch)[i];
+            if (i < b.frames()) x += 0.5f * b.channel(ch)[i];
+            return x;
+        };
+        std::vector<float> out = renderPlayed(m, 50000);
+        QCOMPARE(out.size(), size_t(100000));
+        for (int64_t i = 0; i < 50000; i += 7)
+            QVERIFY(std::abs(out[size_t(2 * i + 1)] - expected(i, 1)) < 1e-6f);
+        std::mt19937 rng(3);
+        for (int t = 0; t < 6; ++t) {  // seeks land on the exact frame
+            const int64_t at = std::uniform_int_distribution<int64_t>(0, n - 3000)(rng);
+            m.seek(at);
+            out = renderPlayed(m, 2000, 512);
+            QCOMPARE(out.size(), size_t(4000));
+            for (int64_t i = 0; i < 2000; ++i)
+                QVERIFY2(std::abs(out[size_t(2 * i)] - expected(at + i, 0)) < 1e-6f,
+                         qPrintable(QString("seek %1, frame %2").arg(at).arg(i)));
         }
+        // A loop across the end of the shorter stem wraps without a gap.
+        const int64_t loopStart = n - 9000, loopEnd = n - 1000;
+        m.setLoop(loopStart, loopEnd);
+        m.seek(loopEnd - 3000);
+        out = renderPlayed(m, 20000, 1000);
+        QCOMPARE(out.size(), size_t(40000));
+        for (int64_t i = 0; i < 20000; i += 3) {
+            const int64_t len = loopEnd - loopStart;
+            const int64_t f = loopStart + (loopEnd - 3000 - loopStart + i) % len;
+            QVERIFY2(std::abs(out[size_t(2 * i)] - expected(f, 0)) < 1e-6f,
+                     qPrintable(QString("loop frame %1: %2 vs %3 (a %4 b %5 c %6)").arg(i).arg(out[size_t(2 * i)]).arg(expected(f, 0)).arg(a.channel(0)[f]).arg(f < b.frames() ? b.channel(0)[f] : 0).arg(c.channel(0)[f])));
+        }
+        m.setLoop(0, 0);
+        m.seek(n - 100);  // and the end stops playback
+        out = renderPlayed(m, 1000);
+        QCOMPARE(out.size(), size_t(200));
+        std::vector<float> more(2 * 10);
+        QCOMPARE(m.render(more.data(), 10), int64_t(0));
+    }
+
+    // A stem still being written: play stops at its frontier (silence, position held) and goes
+    // on when more is there.
+    void aGrowingSpoolHoldsThePlayheadAtTheFrontier() {
+        QTemporaryDir dir;
+        auto spool = std::make_shared<FloatSpool>(dir.path().toStdString(), 2);
+        const AudioBuffer all = noise(40000, 21);
+        const auto append = [&](int64_t from, int64_t count) {
+            std::vector<float> planar;
+            for (int c = 0; c < 2; ++c)
+                planar.insert(planar.end(), all.channel(c) + from, all.channel(c) + from + count);
+            spool->append(planar.data(), count);
+        };
+        append(0, 10000);
+        Mixer m(44100, 1);
+        m.addLane(spoolLane(spool, 40000));
+        QCOMPARE(m.length(), int64_t(40000));
+        QCOMPARE(m.frontier(), int64_t(10000));
+        std::vector<float> out = renderPlayed(m, 10000);
+        QCOMPARE(out.size(), size_t(20000));
+        std::vector<float> block(2 * 500, 1.0f);
+        int64_t played = -1;
+        QCOMPARE(m.render(block.data(), 500, &played), int64_t(500));  // in time, silent
+        QCOMPARE(played, int64_t(0));
+        QVERIFY(m.stalled());
+        QCOMPARE(m.position(), int64_t(10000));
+        QVERIFY(std::all_of(block.begin(), block.end(), [](float x) { return x == 0.0f; }));
+        append(10000, 30000);
+        QCOMPARE(m.frontier(), int64_t(40000));
+        out = renderPlayed(m, 30000);
+        QCOMPARE(out.size(), size_t(60000));
+        QVERIFY(!m.stalled());
+        for (int64_t i = 0; i < 30000; i += 5)
+            QCOMPARE(out[size_t(2 * i + 1)], all.channel(1)[10000 + i]);
     }
 
     // A device at 48 kHz: the song keeps its length and its pitch.
@@ -213,53 +329,71 @@ private Q_SLOTS:
         QVERIFY2(std::abs(crossings - 1000) <= 2, qPrintable(QString::number(crossings)));
     }
 
-    // Peaks of a stereo lane are those of its channels' mean, exact at every range, and usable
-    // front to back while they are built.
+    // Peaks of a stereo lane are those of its channels' mean, exact over the blocks that cover
+    // any range, usable front to back while they are made, and the same after a save and load.
     void peaksMatchBruteForce() {
-        constexpr int64_t n = 3'000'000;  // several published chunks
-        auto audio = std::make_shared<AudioBuffer>();
-        std::mt19937 rng(7);
-        std::normal_distribution<float> d;
-        for (int64_t i = 0; i < 2 * n; ++i)
-            audio->samples.push_back(d(rng));
+        constexpr int64_t n = 3'000'000;
+        AudioBuffer audio = noise(n, 7);
         std::vector<float> mean(static_cast<size_t>(n));
         for (int64_t i = 0; i < n; ++i)
-            mean[size_t(i)] = 0.5f * (audio->channel(0)[i] + audio->channel(1)[i]);
+            mean[size_t(i)] = (audio.channel(0)[i] + audio.channel(1)[i]) / 2.0f;
+        std::mt19937 rng(7);
         auto check = [&](const PeakCache& cache, int64_t limit, int tries) {
             std::uniform_int_distribution<int64_t> pos(0, n);
             for (int t = 0; t < tries; ++t) {
                 int64_t a = pos(rng), b = pos(rng);
                 if (a > b) std::swap(a, b);
-                const int64_t end = std::min(b, limit);
-                if (end <= a) {
-                    QCOMPARE(cache.range(a, b), std::make_pair(0.0f, 0.0f));  // not built yet
+                const int64_t k = PeakCache::kBase;
+                const int64_t from = a / k * k, end = std::min((b + k - 1) / k * k, limit);
+                if (std::min(b, limit) <= a) {
+                    QCOMPARE(cache.range(a, b), std::make_pair(0.0f, 0.0f));  // not made yet
                     continue;
                 }
                 const auto [lo, hi] = cache.range(a, b);
-                const auto [elo, ehi] = std::minmax_element(mean.begin() + a, mean.begin() + end);
+                const auto [elo, ehi] = std::minmax_element(mean.begin() + from, mean.begin() + end);
                 QCOMPARE(lo, *elo);
                 QCOMPARE(hi, *ehi);
             }
         };
-        PeakCache cache;
-        cache.setSource(audio);
+        PeakCache cache(n + 1000);  // the expected length, a little long
         QCOMPARE(cache.builtFrames(), int64_t(0));
-        std::vector<int64_t> seen;
-        cache.build([&](double) {
-            if (cache.ready()) return true;
-            seen.push_back(cache.builtFrames());
-            check(cache, cache.builtFrames(), 20);  // the built part is exact already
-            return true;
-        });
-        QVERIFY(cache.ready());
-        QVERIFY(seen.size() >= 2);
-        QVERIFY(std::is_sorted(seen.begin(), seen.end()) && seen.front() > 0 && seen.back() < n);
+        for (int64_t done = 0; done < n;) {
+            const int64_t count = std::min<int64_t>(n - done, 777777);
+            std::vector<float> planar(audio.channel(0) + done, audio.channel(0) + done + count);
+            planar.insert(planar.end(), audio.channel(1) + done, audio.channel(1) + done + count);
+            cache.append(planar.data(), 2, count);
+            done += count;
+            QCOMPARE(cache.builtFrames(), done / PeakCache::kBase * PeakCache::kBase);
+            check(cache, cache.builtFrames(), 20);  // the part made is exact already
+        }
+        QVERIFY(!cache.finished());
+        QCOMPARE(cache.frames(), n + 1000);
+        cache.finish();
+        QVERIFY(cache.finished());
+        QCOMPARE(cache.frames(), n);
         check(cache, n, 300);
 
-        PeakCache stopped;  // a build told to stop leaves what it published, no more
-        stopped.build(audio, [](double) { return false; });
-        QVERIFY(!stopped.ready());
-        QCOMPARE(stopped.builtFrames(), PeakCache::kChunkBlocks * PeakCache::kBase);
+        QTemporaryDir dir;
+        const std::string path = dir.filePath("lane.peaks").toStdString();
+        cache.save(path);
+        PeakCache loaded;
+        QVERIFY(loaded.load(path));
+        QCOMPARE(loaded.frames(), n);
+        QVERIFY(loaded.finished());
+        check(loaded, n, 300);
+        // Damaged or foreign files are refused (and then rebuilt from the audio).
+        QFile file(QString::fromStdString(path));
+        QVERIFY(file.open(QIODevice::ReadWrite));
+        file.resize(file.size() - 4);
+        file.close();
+        PeakCache refused;
+        QVERIFY(!refused.load(path));
+        QVERIFY(!refused.load(dir.filePath("missing").toStdString()));
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write(QByteArray("MSPEAKS1") + QByteArray(8, '\xff') + QByteArray(64, 0));
+        file.close();
+        QVERIFY(!refused.load(path));
+        QVERIFY(!refused.finished());
     }
 };
 

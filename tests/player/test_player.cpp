@@ -46,14 +46,45 @@ private Q_SLOTS:
         QCOMPARE(player.laneNames(), QStringList({"mix", "drums", "bass"}));
         QCOMPARE(player.length(), qint64(22050));
         QVERIFY(player.mixer()->muted(0));  // the original starts muted
-        QCOMPARE(player.laneAudio(1)->samples[10], 0.2f);
-        QCOMPARE(player.laneAudio(2)->samples[22050 + 10], 0.8f);
-        QCOMPARE(player.laneAudio(0)->samples[10], 0.8f);  // the original is not rescaled
-        // What the mixer renders: drums + bass, not the muted original.
+        float mono = 0;  // each lane's channels' mean, as the waveform draws them up close
+        QCOMPARE(player.readMono(1, 10, 1, &mono), int64_t(1));
+        QVERIFY(std::abs(mono - 0.3f) < 1e-6f);  // (0.2 + 0.4) / 2
+        QCOMPARE(player.readMono(2, 22000, 1, &mono), int64_t(1));
+        QVERIFY(std::abs(mono - 0.7f) < 1e-6f);
+        QCOMPARE(player.readMono(0, 10, 1, &mono), int64_t(1));
+        QCOMPARE(mono, 0.8f);  // the original is not rescaled
+        QCOMPARE(player.readMono(0, 22050, 1, &mono), int64_t(0));
+        // What the mixer renders (read from disk as it plays): drums + bass, not the muted
+        // original.
         std::vector<float> out(2 * 4000);
-        player.mixer()->render(out.data(), 4000);
+        int64_t played = 0;
+        QTRY_VERIFY((player.mixer()->render(out.data(), 4000, &played), played == 4000));
         QVERIFY(std::abs(out[2 * 3999] - 0.8f) < 1e-5f);      // left: 0.2 + 0.6
         QVERIFY(std::abs(out[2 * 3999 + 1] - 1.2f) < 1e-5f);  // right: 0.4 + 0.8
+    }
+
+    // Peaks are made once in the background and kept where asked; the next load reads them and
+    // does not read the audio again.
+    void peaksAreMadeOnceAndKept() {
+        QTemporaryDir dir;
+        TrackFiles track;
+        track.names = {"drums"};
+        track.files = {writeLevel(dir, "drums.wav", -0.5f, 0.25f)};
+        track.peaks = {dir.filePath(".waveform/drums.peaks")};
+        Player player;
+        QSignalSpy loaded(&player, &Player::loaded);
+        player.load(track);
+        QVERIFY(loaded.wait(10000));
+        QTRY_VERIFY(player.peaks(0) && player.peaks(0)->finished());
+        QCOMPARE(player.peaks(0)->frames(), int64_t(22050));
+        QCOMPARE(player.peaks(0)->range(0, 22050), std::make_pair(-0.125f, -0.125f));
+        QTRY_VERIFY(QFile::exists(track.peaks[0]));
+        QFile::remove(track.files[0]);  // the next load must take the peaks from the file
+        writeLevel(dir, "drums.wav", 0.5f, 0.5f);
+        player.load(track);
+        QVERIFY(loaded.wait(10000));
+        QVERIFY(player.peaks(0)->finished());
+        QCOMPARE(player.peaks(0)->range(0, 22050), std::make_pair(-0.125f, -0.125f));
     }
 
     void aMissingOriginalIsLeftOut() {
@@ -78,7 +109,7 @@ private Q_SLOTS:
         Player player;
         QSignalSpy error(&player, &Player::error);
         QSignalSpy loaded(&player, &Player::loaded);
-        player.load({{"drums"}, {bad.fileName()}, 1, {}});
+        player.load({{"drums"}, {bad.fileName()}, 1, {}, {}, {}});
         QVERIFY(error.wait(10000));
         QVERIFY(error.first().first().toString().contains("drums.wav"));
         QCOMPARE(loaded.size(), 0);
@@ -91,8 +122,8 @@ private Q_SLOTS:
         const QString b = writeLevel(dir, "b.wav", 0.5f, 0.5f);
         Player player;
         QSignalSpy loaded(&player, &Player::loaded);
-        player.load({{"a"}, {a}, 1, {}});
-        player.load({{"b"}, {b}, 1, {}});
+        player.load({{"a"}, {a}, 1, {}, {}, {}});
+        player.load({{"b"}, {b}, 1, {}, {}, {}});
         QVERIFY(loaded.wait(10000));
         QTest::qWait(200);
         QCOMPARE(loaded.size(), 1);
@@ -103,7 +134,7 @@ private Q_SLOTS:
         QTemporaryDir dir;
         Player player;
         QSignalSpy loaded(&player, &Player::loaded);
-        player.load({{"a"}, {writeLevel(dir, "a.wav", 0.1f, 0.1f)}, 1, {}});
+        player.load({{"a"}, {writeLevel(dir, "a.wav", 0.1f, 0.1f)}, 1, {}, {}, {}});
         QVERIFY(loaded.wait(10000));
         player.setOutputDevice("no-such-device");
         player.play();

@@ -279,7 +279,7 @@ private Q_SLOTS:
         QCOMPARE(view.player().laneNames(),
                  QStringList({"mix", "drums", "bass", "other", "vocals"}));
         view.setMute(1, true);
-        ui::ExportDialog mixed(finished_, nullptr, view.player().mixer());
+        ui::ExportDialog mixed(finished_, nullptr, &view.player());
         mixed.setDestination(out.path() + "/asheard");
         mixed.setFormat("wav32f");
         for (const QString& stem : finished_.stems)

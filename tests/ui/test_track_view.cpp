@@ -49,7 +49,15 @@ private Q_SLOTS:
     void burstDrawsWhereItShould() {
         WaveformView w;
         w.resize(400, WaveformView::kRulerHeight + WaveformView::kLaneHeight);
-        w.setLanes({"drums"}, {silenceThenBurst()}, 44100);
+        const auto burst = silenceThenBurst();
+        int reads = 0;  // up close, samples are read from the lane (the player reads its file)
+        w.setLanes({"drums"}, {peaksOf(*burst)}, kFrames, 44100,
+                   [&](int, int64_t from, int64_t n, float* mono) {
+                       ++reads;
+                       const int64_t got = std::clamp<int64_t>(burst->frames() - from, 0, n);
+                       std::copy_n(burst->samples.data() + from, got, mono);
+                       return got;
+                   });
         w.zoomToFit();
         QTRY_VERIFY(w.peaksReady());  // peaks are built off the UI thread
         const QColor c = w.laneColour(1);
@@ -69,6 +77,8 @@ private Q_SLOTS:
         img.save(QString(MUSIC_SPLIT_SCREENSHOTS) + "/waveform-zoom.png");
         QVERIFY(colouredRows(img, 98, c) <= 2);
         QVERIFY(colouredRows(img, 101, c) >= 55);
+        QVERIFY(reads >= 1);
+
 
         // The playhead after a seek.
         w.setPlayhead(kFrames / 2 + 250 * 10);
@@ -82,6 +92,15 @@ private Q_SLOTS:
         img = w.grab().toImage();
         QCOMPARE(colouredRows(img, 300, c), 0);
         QVERIFY(colouredRows(img, 300, QColor(150, 150, 150)) >= 55);
+        w.setAudible(0, true);
+        // A frontier (a separation still running): nothing drawn beyond it, the rest shaded.
+        w.zoomToFit();
+        w.setFrontier(kFrames * 3 / 4);
+        img = w.grab().toImage();
+        img.save(QString(MUSIC_SPLIT_SCREENSHOTS) + "/waveform-frontier.png");
+        QVERIFY(colouredRows(img, 250, c) >= 55);
+        QCOMPARE(colouredRows(img, 350, c), 0);
+        w.setFrontier(kFrames);
     }
 
     void laneControlsDriveTheMixer() {
