@@ -11,6 +11,7 @@ namespace msplit::cli {
 
 int runSeparate(const QStringList& args);
 int runBench(const QStringList& args);
+int runBenchPlayer(const QStringList& args);
 int runModels(const QStringList& args);
 
 // Parses a subcommand's arguments (args[0] is its name). Returns -1 to go on, or the exit status

@@ -17,6 +17,7 @@ const char* kUsage =
     "commands:\n"
     "  separate INPUT... [-o OUT] [-n NAME] ...   split songs into stems (see separate --help)\n"
     "  bench [--config htdemucs] [--seconds N]    time a full-size model with random weights\n"
+    "  bench-player [--minutes 60]                time opening and seeking a long song\n"
     "  models [list|download|import|verify|remove] manage the model cache\n"
     "\n"
     "  --version   print the version\n"
@@ -58,6 +59,7 @@ int main(int argc, char** argv) {
     const QString command = args.first();
     if (command == "separate") return msplit::cli::runSeparate(args);
     if (command == "bench") return msplit::cli::runBench(args);
+    if (command == "bench-player") return msplit::cli::runBenchPlayer(args);
     if (command == "models") return msplit::cli::runModels(args);
     std::fprintf(stderr, "music-split-cli: unknown command '%s'\n%s", qPrintable(command), kUsage);
     return msplit::exit_code::kUsage;

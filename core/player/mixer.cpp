@@ -74,12 +74,6 @@ int Mixer::addLane(std::unique_ptr<Lane> lane) {
         lanes_.push_back(std::move(lane));
     }
     publishTargets();
-    for (auto& l : lanes_)  // a new mix starts at its settings, not ramping into them
-        for (int s = 0; s < 2; ++s) {
-            l->current[s] = l->aim[s] = l->want[s].load();
-            l->step[s] = 0;
-            l->rampLeft = 0;
-        }
     if (disk && !reader_.joinable()) reader_ = std::thread([this] { readerLoop(); });
     return static_cast<int>(lanes_.size()) - 1;
 }
@@ -252,12 +246,16 @@ int64_t Mixer::render(float* out, int64_t frames, int64_t* played) {
         start = seekTarget_.load(std::memory_order_relaxed);
         replan = true;
     }
-    if (replan || planEpoch_.load(std::memory_order_relaxed) == 0) adopt(start);
+    const bool first = planEpoch_.load(std::memory_order_relaxed) == 0;
+    if (replan || first) adopt(start);
     seenSeeksShared_.store(seenSeeks_, std::memory_order_release);
     for (auto& l : lanes_)
         for (int s = 0; s < 2; ++s) {
             const double w = l->want[s].load(std::memory_order_relaxed);
-            if (w != l->aim[s]) {
+            if (first) {  // a new mix starts at its settings, not ramping into them
+                l->current[s] = l->aim[s] = w;
+                l->rampLeft = 0;
+            } else if (w != l->aim[s]) {
                 l->aim[s] = w;
                 l->step[s] = (w - l->current[s]) / ramp_;
                 l->rampLeft = ramp_;

@@ -9,6 +9,7 @@
 #include <QLabel>
 #include <QListWidget>
 #include <QMimeData>
+#include <QProcess>
 #include <QSignalSpy>
 #include <QStackedWidget>
 #include <QStatusBar>
@@ -174,6 +175,94 @@ private Q_SLOTS:
             30000);  // the four stems and the original mix
         QTRY_VERIFY(w.trackView()->waveform()->peaksReady());  // their peaks
         QVERIFY(screenshot(w, "main-finished") > 3);
+    }
+
+    // Listen while it separates: the running job opens in the track view as soon as its first
+    // stems are out, plays up to the frontier of what is separated (silence and a held playhead
+    // there, never beyond), and what played is exactly the stems that are written at the end.
+    void listenWhileItSeparates() {
+        const QString song = scratch_.filePath("long song.flac");
+        QVERIFY(QProcess::execute("ffmpeg", {"-v", "error", "-y", "-stream_loop", "5", "-i",
+                                             input(), "-t", "50", song}) == 0);
+        ui::MainWindow w;
+        w.confirmQuit = false;
+        w.resize(1100, 700);
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        QElapsedTimer clock;
+        clock.start();
+        QCOMPARE(open(w, {song}), 1);
+        const int id = w.queue().ids().last();
+        for (int row = 0; row < w.jobModel()->rowCount(); ++row)
+            if (w.jobModel()->queueIdAt(row) == id) w.setCurrentRow(row);
+        ui::TrackView* view = w.trackView();
+        QTRY_VERIFY_WITH_TIMEOUT(w.queue().item(id)->live, 120000);
+        QCOMPARE(int(w.queue().item(id)->state), int(JobQueue::State::Running));
+        QTRY_VERIFY(view->player().mixer() && view->player().mixer()->lanes() == 5);
+        QCOMPARE(w.findChild<QStackedWidget*>()->currentWidget(), view);
+        Mixer* m = view->player().mixer();
+        const int64_t length = m->length();
+        QVERIFY2(std::abs(length - 50 * 44100) < 64, qPrintable(QString::number(length)));
+        QVERIFY(m->frontier() > 0 && m->frontier() < length);
+
+        // Pull the mixer as the sound card would, as fast as it goes: it catches up with the
+        // separation and waits there.
+        std::vector<float> played, block(2 * 4410);
+        int stalls = 0;
+        qint64 firstSound = -1;
+        bool shotWhileRunning = false;
+        while (int64_t(played.size()) < 2 * length && clock.elapsed() < 300000) {
+            int64_t n = 0;
+            if (m->render(block.data(), 4410, &n) == 0) break;
+            played.insert(played.end(), block.begin(), block.begin() + 2 * n);
+            if (firstSound < 0 && std::any_of(block.begin(), block.begin() + 2 * n,
+                                              [](float x) { return x != 0.0f; }))
+                firstSound = clock.elapsed();
+            QVERIFY2(m->position() <= m->frontier(),
+                     qPrintable(QString("%1 > %2").arg(m->position()).arg(m->frontier())));
+            if (n < 4410) {
+                ++stalls;
+                QVERIFY(m->stalled());
+                if (!shotWhileRunning && m->position() > length / 4) {
+                    QTest::qWait(300);  // the frontier shown
+                    shotWhileRunning = screenshot(w, "main-listening") > 3;
+                }
+                QTest::qWait(20);
+            } else {
+                QCoreApplication::processEvents();
+            }
+        }
+        qInfo("first sound %lld ms after the drop (htdemucs_tiny, %d stalls at the frontier)",
+              firstSound, stalls);
+        QVERIFY(shotWhileRunning);
+        QVERIFY(stalls > 0);
+        QCOMPARE(int64_t(played.size()), 2 * length);
+        QTRY_VERIFY_WITH_TIMEOUT(w.queue().item(id)->state == JobQueue::State::Done, 120000);
+        const JobRecord r = w.queue().item(id)->result;
+        // The same lanes play on, now with the result's files behind the view.
+        QCOMPARE(view->record().folder, r.folder);
+        QCOMPARE(view->player().mixer(), m);
+        // What played is the stems as written (the library's gain undone).
+        std::vector<AudioBuffer> stems;
+        for (const QString& stem : r.stems)
+            stems.push_back(decodeAudio(r.stemFile(stem).toStdString()));
+        double worst = 0;
+        int64_t first = -1;
+        for (int64_t i = 0; i < length; i += 13)
+            for (int c = 0; c < 2; ++c) {
+                double sum = 0;
+                for (const auto& b : stems)
+                    sum += b.channel(c)[i];
+                const double e = std::abs(sum / r.gain - played[size_t(2 * i + c)]);
+                if (e > 1e-4 && first < 0) first = i;
+                worst = std::max(worst, e);
+            }
+        QVERIFY2(worst < 1e-4,  // 24-bit files
+                 qPrintable(QString("%1, first at frame %2").arg(worst).arg(first)));
+        // The peaks made while it ran were kept: the result opens without reading its audio.
+        for (const QString& stem : r.stems)
+            QVERIFY(QFile::exists(r.peaksFile(stem)));
+        QVERIFY(QFile::exists(r.peaksFile({})));
     }
 
     // A folder of hundreds of files is walked and probed off the UI thread.
