@@ -64,6 +64,7 @@ int runBench(const QStringList& args) {
         const auto start = std::chrono::steady_clock::now();
         int64_t read = 0;
         bool finite = true;
+        std::vector<double> forwards;
         model->separate(
             stats,
             [&](float* planar, int64_t max) {
@@ -77,7 +78,11 @@ int runBench(const QStringList& args) {
                 for (int64_t i = 0; i < count; ++i)
                     finite = finite && std::isfinite(stems[i]);
             },
-            opt, std::ref(printer));
+            opt,
+            [&](const engine::Progress& progress) {
+                forwards.push_back(progress.elapsedSeconds);  // the end of each model forward
+                printer(progress);
+            });
         const double elapsed =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         printer.finish();
@@ -92,6 +97,15 @@ int runBench(const QStringList& args) {
         std::printf("audio        %.1f s stereo at %d Hz\n", seconds, model->sampleRate());
         std::printf("time         %.2f s (%.3f s per second of audio, %.2fx real time)\n", elapsed,
                     elapsed / seconds, seconds / elapsed);
+        // Whether a segment costs the same wherever it is in the song: the first and the last
+        // tenth of the forwards (each after its predecessor, so the first's start-up is left out).
+        if (forwards.size() >= 20) {
+            const size_t tenth = forwards.size() / 10, last = forwards.size() - 1;
+            const double early = (forwards[tenth] - forwards[0]) / double(tenth);
+            const double late = (forwards[last] - forwards[last - tenth]) / double(tenth);
+            std::printf("per forward  %.3f s in the first tenth of the song, %.3f s in the last\n",
+                        early, late);
+        }
         std::printf("peak memory  %.0f MB (process; %.0f MB before the model)\n", peakMemoryMB(),
                     before);
         if (!model->onGpu())  // what the forward itself held at most, for memory work

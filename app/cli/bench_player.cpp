@@ -152,6 +152,11 @@ int runBenchPlayer(const QStringList& args) {
         child.setProcessChannelMode(QProcess::ForwardedChannels);
         child.start(QCoreApplication::applicationFilePath(),
                     {"bench-player", "--measure", "--folder", folder, "--seeks", p.value("seeks")});
+        if (!child.waitForStarted()) {
+            std::fprintf(stderr, "music-split-cli: cannot start the measuring process: %s\n",
+                         qPrintable(child.errorString()));
+            return exit_code::kFailed;
+        }
         child.waitForFinished(-1);
         return child.exitStatus() == QProcess::NormalExit ? child.exitCode() : exit_code::kFailed;
     } catch (const std::exception& e) {
