@@ -142,8 +142,8 @@ ExportOptions ExportDialog::options() const {
             const QString name = player_->laneNames().value(i);
             const auto gain = player_->mixer()->heardGain(i);
             // The first lane named "mix" is the original song.
-            o.currentMix.push_back({i == 0 && name == tr("mix") ? QString() : name, gain[0],
-                                    gain[1]});
+            o.currentMix.push_back(
+                {i == 0 && name == tr("mix") ? QString() : name, gain[0], gain[1]});
         }
     return o;
 }

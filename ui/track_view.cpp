@@ -35,8 +35,8 @@ protected:
         p.setPen(palette().color(QPalette::Mid));
         // The first lane (the mix when it is there), drawn as far as its peaks go.
         if (const auto peaks = wave_->peaks(0))
-            for (int x = 0; x < width() && x * fpp < std::min<double>(peaks->builtFrames(),
-                                                                       wave_->frontier());
+            for (int x = 0;
+                 x < width() && x * fpp < std::min<double>(peaks->builtFrames(), wave_->frontier());
                  ++x) {
                 const auto [lo, hi] = peaks->range(qint64(x * fpp), qint64((x + 1) * fpp) + 1);
                 p.drawLine(x, height() / 2 - int(hi * height() / 2), x,

@@ -118,8 +118,7 @@ int measure(const QString& folder, int seeks) {
                 peaksKept ? "read from the kept files" : "NOT kept: made again");
     std::printf("seek         median %.1f ms, worst %.1f ms (%d seeks anywhere)\n",
                 latencies[latencies.size() / 2], latencies.back(), seeks);
-    std::printf("peak memory  %.0f MB (process; %.0f MB before opening)\n", peakMemoryMB(),
-                before);
+    std::printf("peak memory  %.0f MB (process; %.0f MB before opening)\n", peakMemoryMB(), before);
     return exit_code::kOk;
 }
 

@@ -25,7 +25,8 @@ int64_t blockFrames(int level) {
 
 }  // namespace
 
-PeakCache::PeakCache(int64_t frames) : capacity_(std::max<int64_t>(0, frames)), lo_(kHigh), hi_(kLow) {
+PeakCache::PeakCache(int64_t frames)
+    : capacity_(std::max<int64_t>(0, frames)), lo_(kHigh), hi_(kLow) {
     min_.resize(kLevels);
     max_.resize(kLevels);
     for (int level = 0; level < kLevels; ++level) {

@@ -124,8 +124,8 @@ private:
 AudioInfo separateFile(const LoadedModel& model, const std::string& path,
                        const SeparationSettings& s, const StemFrames& write,
                        const std::function<bool(double)>& reading,
-                       const engine::ProgressCallback& progress,
-                       const engine::CancelToken* cancel, const StemFrames& firstPass) {
+                       const engine::ProgressCallback& progress, const engine::CancelToken* cancel,
+                       const StemFrames& firstPass) {
     const engine::Separator& separator = *model.separator;
     const int rate = separator.sampleRate(), C = separator.channels();
     StemStream stream(model, s);  // checks the stems before any work

@@ -7,9 +7,9 @@
 
 #include <functional>
 
+#include "core/audio/live_song.h"
 #include "core/engine/engine.h"
 #include "core/jobs/library.h"
-#include "core/audio/live_song.h"
 #include "core/jobs/separation.h"
 #include "core/remote/remote_job.h"
 

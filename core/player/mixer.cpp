@@ -151,7 +151,8 @@ void Mixer::seek(int64_t frame) {
 
 int64_t Mixer::position() const {
     // A seek the audio thread has not taken up yet is where the song is.
-    if (seekCount_.load(std::memory_order_acquire) != seenSeeksShared_.load(std::memory_order_acquire))
+    if (seekCount_.load(std::memory_order_acquire) !=
+        seenSeeksShared_.load(std::memory_order_acquire))
         return seekTarget_.load(std::memory_order_relaxed);
     return pos_.load(std::memory_order_relaxed);
 }
@@ -200,8 +201,8 @@ int64_t Mixer::renderSpan(float* out, int64_t frames, bool* dry) {
     }
     std::fill(out, out + 2 * frames, 0.0f);
     for (auto& l : lanes_) {
-        const int64_t own = std::clamp<int64_t>(l->size.load(std::memory_order_relaxed) - pos, 0,
-                                                frames);
+        const int64_t own =
+            std::clamp<int64_t>(l->size.load(std::memory_order_relaxed) - pos, 0, frames);
         const int64_t tail = l->onDisk() ? l->tail.load(std::memory_order_relaxed) : 0;
         for (int64_t i = 0; i < frames; ++i) {
             if (l->rampLeft > 0) {
@@ -334,8 +335,8 @@ void Mixer::fillLane(Lane& l, const Plan& plan) {
     const int64_t head = l.head.load(std::memory_order_relaxed);
     const int64_t space = kRing - (head - l.tail.load(std::memory_order_acquire));
     const int64_t ready = std::min(size, l.source->ready());
-    const int64_t limit =
-        std::min({space, kChunk, (loop && l.next < wrapAt ? wrapAt : size) - l.next, ready - l.next});
+    const int64_t limit = std::min(
+        {space, kChunk, (loop && l.next < wrapAt ? wrapAt : size) - l.next, ready - l.next});
     if (limit <= 0) return;
     int64_t got = 0;
     try {

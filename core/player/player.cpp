@@ -185,7 +185,10 @@ void Player::install(std::vector<LaneSpec> lanes) {
                 auto source = open();
                 buildPeaks(*source, *peaks, *stop, [self] {
                     QMetaObject::invokeMethod(
-                        self, [self] { if (self) Q_EMIT self->peaksGrew(); },
+                        self,
+                        [self] {
+                            if (self) Q_EMIT self->peaksGrew();
+                        },
                         Qt::QueuedConnection);
                 });
                 if (peaks->finished() && !keep.empty()) {

@@ -13,8 +13,8 @@
 #include <functional>
 #include <memory>
 
-#include "core/audio/peaks.h"
 #include "core/audio/live_song.h"
+#include "core/audio/peaks.h"
 #include "core/player/mixer.h"
 
 class QAudioSink;
@@ -27,8 +27,8 @@ class MixerDevice;
 struct TrackFiles {
     QStringList names;  // one per file
     QStringList files;
-    double gain = 1;   // the stems were scaled by this when written; playback undoes it
-    QString original;  // the song itself; skipped when it cannot be read
+    double gain = 1;        // the stems were scaled by this when written; playback undoes it
+    QString original;       // the song itself; skipped when it cannot be read
     QStringList peaks;      // where each file's waveform peaks are kept (optional)
     QString originalPeaks;  // the same for the original
 };
@@ -105,8 +105,8 @@ private:
     QByteArray outputId_;
     int loadGeneration_ = 0;
     std::shared_ptr<std::atomic<bool>> stopBuilds_;  // of the peaks being made for this load
-    QMap<QString, QString> pendingPeakFiles_;          // lane name: where its made peaks go
-    std::shared_ptr<const LiveSong> live_;             // the separation playing, if any
+    QMap<QString, QString> pendingPeakFiles_;        // lane name: where its made peaks go
+    std::shared_ptr<const LiveSong> live_;           // the separation playing, if any
 };
 
 }  // namespace msplit

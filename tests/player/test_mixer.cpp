@@ -65,8 +65,8 @@ std::vector<float> renderPlayed(Mixer& m, int64_t frames, int64_t chunk = 997) {
     clock.start();
     while (int64_t(out.size()) < 2 * frames && clock.elapsed() < 20000) {
         int64_t played = 0;
-        const int64_t n = m.render(block.data(), std::min(chunk, frames - int64_t(out.size()) / 2),
-                                   &played);
+        const int64_t n =
+            m.render(block.data(), std::min(chunk, frames - int64_t(out.size()) / 2), &played);
         if (n == 0) break;  // the end
         out.insert(out.end(), block.begin(), block.begin() + 2 * played);
         if (played < n) std::this_thread::sleep_for(std::chrono::milliseconds(1));
@@ -256,7 +256,13 @@ private Q_SLOTS:
             const int64_t len = loopEnd - loopStart;
             const int64_t f = loopStart + (loopEnd - 3000 - loopStart + i) % len;
             QVERIFY2(std::abs(out[size_t(2 * i)] - expected(f, 0)) < 1e-6f,
-                     qPrintable(QString("loop frame %1: %2 vs %3 (a %4 b %5 c %6)").arg(i).arg(out[size_t(2 * i)]).arg(expected(f, 0)).arg(a.channel(0)[f]).arg(f < b.frames() ? b.channel(0)[f] : 0).arg(c.channel(0)[f])));
+                     qPrintable(QString("loop frame %1: %2 vs %3 (a %4 b %5 c %6)")
+                                    .arg(i)
+                                    .arg(out[size_t(2 * i)])
+                                    .arg(expected(f, 0))
+                                    .arg(a.channel(0)[f])
+                                    .arg(f < b.frames() ? b.channel(0)[f] : 0)
+                                    .arg(c.channel(0)[f])));
         }
         m.setLoop(0, 0);
         m.seek(n - 100);  // and the end stops playback
@@ -350,7 +356,8 @@ private Q_SLOTS:
                     continue;
                 }
                 const auto [lo, hi] = cache.range(a, b);
-                const auto [elo, ehi] = std::minmax_element(mean.begin() + from, mean.begin() + end);
+                const auto [elo, ehi] =
+                    std::minmax_element(mean.begin() + from, mean.begin() + end);
                 QCOMPARE(lo, *elo);
                 QCOMPARE(hi, *ehi);
             }

@@ -285,9 +285,9 @@ private Q_SLOTS:
             QSKIP(qPrintable(QString("npm cannot get the real htdemucs: %1").arg(e.what())));
         }
         const QString song = scratch_.filePath("real song.flac");
-        QVERIFY(QProcess::execute("ffmpeg", {"-v", "error", "-y", "-stream_loop", "3", "-i",
-                                             MUSIC_SPLIT_MEDIA "/demucs-test.mp3", "-t", "60",
-                                             song}) == 0);
+        QVERIFY(QProcess::execute("ffmpeg",
+                                  {"-v", "error", "-y", "-stream_loop", "3", "-i",
+                                   MUSIC_SPLIT_MEDIA "/demucs-test.mp3", "-t", "60", song}) == 0);
         {
             AppSettings s;
             s.setModelCache(models.path());
@@ -308,9 +308,8 @@ private Q_SLOTS:
             if (running < 0 && it->state == JobQueue::State::Running) running = clock.elapsed();
             if (separating < 0 && it->stage == "Separating") separating = clock.elapsed();
         });
-        QTRY_VERIFY_WITH_TIMEOUT(w.queue().item(id)->live && player.mixer() &&
-                                     player.mixer()->lanes() == 5,
-                                 300000);
+        QTRY_VERIFY_WITH_TIMEOUT(
+            w.queue().item(id)->live && player.mixer() && player.mixer()->lanes() == 5, 300000);
         const qint64 shown = clock.elapsed();
         std::vector<float> block(2 * 1024);
         qint64 firstSound = -1;
@@ -330,10 +329,11 @@ private Q_SLOTS:
             s.setModelCache(test::repoDir());
             s.setModel("htdemucs_tiny");
         }
-        qInfo("first sound %lld ms after the drop (real htdemucs, 60 s song, %d CPU threads; "
-              "job started at %lld ms, model loaded and song read at %lld ms, track view at %lld "
-              "ms)",
-              firstSound, QThread::idealThreadCount(), running, separating, shown);
+        qInfo(
+            "first sound %lld ms after the drop (real htdemucs, 60 s song, %d CPU threads; "
+            "job started at %lld ms, model loaded and song read at %lld ms, track view at %lld "
+            "ms)",
+            firstSound, QThread::idealThreadCount(), running, separating, shown);
         QVERIFY(firstSound > 0);
         QVERIFY(stillRunning);  // heard while the rest was still being separated
     }

@@ -79,7 +79,6 @@ private Q_SLOTS:
         QVERIFY(colouredRows(img, 101, c) >= 55);
         QVERIFY(reads >= 1);
 
-
         // The playhead after a seek.
         w.setPlayhead(kFrames / 2 + 250 * 10);
         img = w.grab().toImage();
