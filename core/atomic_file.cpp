@@ -4,42 +4,38 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <vector>
+#include <random>
 
 #include "core/error.h"
 
 namespace msplit {
-namespace {
-
-// mkstemps creates 0600 files; the result should have the permissions any new file gets.
-mode_t newFileMode() {
-    static const mode_t mask = [] {
-        const mode_t m = umask(022);
-        umask(m);
-        return m;
-    }();
-    return 0666 & ~mask;
-}
-
-}  // namespace
 
 AtomicFile::AtomicFile(std::string target) : target_(std::move(target)) {
     const auto slash = target_.find_last_of('/');
     const std::string dir = slash == std::string::npos ? "." : target_.substr(0, slash);
     const std::string name = slash == std::string::npos ? target_ : target_.substr(slash + 1);
-    std::string pattern = dir + "/." + name + ".XXXXXX.part";
-    std::vector<char> buf(pattern.begin(), pattern.end());
-    buf.push_back('\0');
-    const int fd = mkstemps(buf.data(), 5);
-    if (fd < 0)
-        throw Error(ErrorKind::Io, target_,
-                    std::string("cannot create a file in its folder: ") + std::strerror(errno));
-    fchmod(fd, newFileMode());
-    close(fd);
-    temp_ = buf.data();
+    // Created with O_EXCL under a random name, mode 0666 less the process's umask as the kernel
+    // applies it (mkstemp's 0600 would need umask() to widen, which races other threads).
+    static std::atomic<unsigned> counter{0};
+    std::random_device entropy;
+    for (int attempt = 0;; ++attempt) {
+        char suffix[16];
+        std::snprintf(suffix, sizeof suffix, "%08x", entropy() ^ (counter++ * 2654435761u));
+        const std::string path = dir + "/." + name + "." + suffix + ".part";
+        const int fd = open(path.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0666);
+        if (fd >= 0) {
+            close(fd);
+            temp_ = path;
+            return;
+        }
+        if (errno != EEXIST || attempt >= 100)
+            throw Error(ErrorKind::Io, target_,
+                        std::string("cannot create a file in its folder: ") + std::strerror(errno));
+    }
 }
 
 AtomicFile::~AtomicFile() {

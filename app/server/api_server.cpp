@@ -1,4 +1,5 @@
 #include "app/server/api_server.h"
+#include "app/server/url_guard.h"
 
 #include <QFile>
 #include <QFileInfo>
@@ -234,6 +235,8 @@ QHttpServerResponse ApiServer::separateYoutube(const QHttpServerRequest& request
     const QString url = o["url"].toString();
     if (!isWebAddress(url))
         return fault(Status::BadRequest, tr("'url' must be an http(s) address"));
+    if (const QString why = options_.allowPrivateUrls ? QString() : refusedUrl(url); !why.isEmpty())
+        return fault(Status::BadRequest, tr("refused: %1").arg(why));
     const QString modelName = o["model_name"].toString("htdemucs");
     if (auto no = refuse(modelName)) return std::move(*no);
     const QString id = jobs_.create(modelName).id;

@@ -53,6 +53,9 @@ int parseOptions(const QStringList& args, ServerOptions& o) {
         {"jobs-dir", "Where jobs, uploads and stems are kept.", "DIR", dataJobs},
         {"keep-hours", "Finished jobs are deleted this long after they end.", "H", "24"},
         {"yt-dlp", "The yt-dlp program for /separate/youtube.", "PATH"},
+        {"allow-private-urls",
+         "Let /separate/youtube fetch loopback, private and link-local addresses (refused by "
+         "default: anyone who can post a job could make the server read its own network)."},
         {"device", "auto, cpu, cuda or cuda:N.", "D", msplit::engine::kDefaultDevice},
         {{"j", "jobs"}, "CPU threads (default: all cores).", "N", "0"},
         {"shifts",
@@ -79,6 +82,7 @@ int parseOptions(const QStringList& args, ServerOptions& o) {
     o.jobsDir = QDir(p.value("jobs-dir")).absolutePath();
     o.keepHours = number(p, "keep-hours");
     o.ytDlp = p.value("yt-dlp");
+    o.allowPrivateUrls = p.isSet("allow-private-urls");
     o.device = p.value("device");
     o.threads = static_cast<int>(number(p, "jobs"));
     o.shifts = static_cast<int>(number(p, "shifts"));

@@ -2,14 +2,18 @@
 
 #include <QDir>
 #include <QFile>
+#include <QHostInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QSaveFile>
+#include <QUrl>
 #include <QUuid>
 
 #include <algorithm>
 
 #include <spdlog/spdlog.h>
+
+#include "app/server/url_guard.h"
 #include "core/audio/decoder.h"
 #include "core/error.h"
 #include "core/ytdlp/ytdlp_runner.h"
@@ -68,6 +72,8 @@ ServerJobs::ServerJobs(const ServerOptions& options, QObject* parent)
     config.threads = options.threads;
     config.separation.options.shifts = options.shifts;
     config.separation.options.overlap = options.overlap;
+    config.separation.maxSeconds =
+        options.maxDurationSeconds;  // the header's length is checked first
     config.format = defaults::kLibraryFormat;
     queue_.setConfig(config);
     connect(&queue_, &JobQueue::itemChanged, this, &ServerJobs::onQueueChanged);
@@ -186,16 +192,44 @@ void ServerJobs::startUrl(const QString& id, const QString& url) {
             });
     YtDlpOptions yt;
     yt.program = options_.ytDlp;
+    yt.maxSeconds = options_.maxDurationSeconds;
+    yt.maxMb = options_.maxUploadMb;
     downloads_[id] = runner;
-    runner->start(url, folder(id), yt);
+    if (options_.allowPrivateUrls) {
+        runner->start(url, folder(id), yt);
+        return;
+    }
+    // The host's addresses must all be public: a name can point at the server's own network.
+    const QString host = QUrl(url).host();
+    QHostInfo::lookupHost(host, runner, [this, id, url, yt, runner](const QHostInfo& info) {
+        if (!jobs_.count(id) || downloads_.count(id) == 0) return;  // cleaned up meanwhile
+        QString why;
+        if (info.error() != QHostInfo::NoError || info.addresses().isEmpty())
+            why = tr("cannot resolve %1").arg(info.hostName());
+        for (const QHostAddress& a : info.addresses())
+            if (!isPublicAddress(a))
+                why = tr("%1 resolves to %2, not a public address (start the server with "
+                         "--allow-private-urls to fetch from it)")
+                          .arg(info.hostName(), a.toString());
+        if (!why.isEmpty()) {
+            downloads_.erase(id);
+            runner->deleteLater();
+            return fail(id, tr("refused: %1").arg(why));
+        }
+        runner->start(url, folder(id), yt);
+    });
 }
 
 bool ServerJobs::cleanup(const QString& session) {
     const ServerJob* job = bySession(session);
     if (!job) return false;
     const QString id = job->id;
+    bool separating = false;
     for (auto it = running_.begin(); it != running_.end(); ++it)
-        if (it->second == id) queue_.cancel(it->first);
+        if (it->second == id) {
+            queue_.cancel(it->first);
+            separating = true;
+        }
     if (auto d = downloads_.find(id); d != downloads_.end()) {  // only this job's yt-dlp
         d->second->disconnect(this);
         d->second->cancel();
@@ -203,7 +237,12 @@ bool ServerJobs::cleanup(const QString& session) {
         downloads_.erase(d);
     }
     jobs_.erase(id);
-    QDir(folder(id)).removeRecursively();
+    // A separation still writing in the folder stops at its next segment: the folder goes when
+    // it has (onQueueFinished), not under its feet.
+    if (separating)
+        deleteWhenStopped_.insert(id);
+    else
+        QDir(folder(id)).removeRecursively();
     return true;
 }
 
@@ -247,6 +286,7 @@ void ServerJobs::onQueueFinished(int queueId) {
     running_.erase(r);
     const JobQueue::Item item = *queue_.item(queueId);
     queue_.remove(queueId);
+    if (deleteWhenStopped_.erase(id)) QDir(folder(id)).removeRecursively();
     auto it = jobs_.find(id);
     if (it == jobs_.end()) return;  // cleaned up while it ran
     ServerJob& job = it->second;

@@ -10,6 +10,7 @@
 #include <QTimer>
 
 #include <map>
+#include <set>
 
 #include "app/server/server_options.h"
 #include "core/jobs/job_queue.h"
@@ -76,6 +77,7 @@ private:
     std::map<QString, ServerJob> jobs_;
     std::map<int, QString> running_;             // queue id -> job id
     std::map<QString, YtDlpRunner*> downloads_;  // job id -> its yt-dlp, while it runs
+    std::set<QString> deleteWhenStopped_;        // cleaned up while separating
     QTimer expiry_;
 };
 

@@ -15,9 +15,10 @@ struct ServerOptions {
     double maxDurationSeconds = 20 * 60;
     double maxUploadMb = 200;
     QString jobsDir;
-    double keepHours = 24;  // finished jobs are deleted this long after they end
-    QString ytDlp;          // yt-dlp program (default: from PATH)
-    QString device;         // engine device: auto, cpu, cuda...
+    double keepHours = 24;          // finished jobs are deleted this long after they end
+    QString ytDlp;                  // yt-dlp program (default: from PATH)
+    bool allowPrivateUrls = false;  // /separate/youtube may fetch loopback and private addresses
+    QString device;                 // engine device: auto, cpu, cuda...
     int threads = 0;
     int shifts = engine::defaultOptions().shifts;  // 0 makes results repeatable
     double overlap = engine::defaultOptions().overlap;

@@ -25,6 +25,8 @@ std::shared_ptr<const Separator> Separator::load(const ModelSpec& spec) {
     auto impl = std::make_unique<Impl>();
     impl->bag = loadBag(spec);  // parses and checks the device and precision
     impl->device = impl->bag->models().front()->options().device();
+    for (const auto& model : impl->bag->models())
+        impl->parameters += model->parameters();
     return std::shared_ptr<const Separator>(new Separator(std::move(impl)));
 }
 

@@ -131,7 +131,7 @@ public:
     // "CPU (2 threads)" or the GPU's name.
     std::string deviceName() const;
     bool onGpu() const;
-    // The number of weights of a random() model (0 for models loaded from files).
+    // The number of weights (scalars) of its models.
     int64_t parameters() const;
 
     // Separates `frames` frames of planar audio (channels() channels at sampleRate()) as the

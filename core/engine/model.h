@@ -42,6 +42,9 @@ public:
     const Segment& segment() const { return segment_; }
     void setSegment(const Segment& s) { segment_ = s; }
     const at::TensorOptions& options() const { return options_; }
+    // Scalars in its weights (what keeping it loaded costs).
+    int64_t parameters() const { return parameters_; }
+    void setParameters(int64_t n) { parameters_ = n; }
 
 protected:
     std::vector<std::string> sources_;
@@ -49,6 +52,7 @@ protected:
     int64_t audioChannels_ = 2;
     Segment segment_;
     at::TensorOptions options_;
+    int64_t parameters_ = 0;
 };
 
 }  // namespace msplit::engine

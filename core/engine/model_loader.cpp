@@ -32,6 +32,7 @@ std::shared_ptr<Model> loadModel(const std::string& path, const at::TensorOption
             throw Error("unknown model class " + ck.klass);
         }
         params.checkAllUsed();
+        model->setParameters(params.usedElements());
     } catch (const Error& e) {
         throw Error(path + ": " + e.what());
     } catch (const c10::Error& e) {

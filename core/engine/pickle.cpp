@@ -117,25 +117,42 @@ private:
         return items;
     }
 
-    // Containers may only hold values that do not contain them (no cycles) and nesting is bounded.
-    size_t depthOf(const PyValue& v, const PyValue* forbidden, size_t level) {
+    // Containers may only hold values that do not contain them (no cycles), and nesting is
+    // bounded from the top: every value remembers the deepest level it sits at, so that lists
+    // nested top-down through the memo (each new one appended to the one before) are counted
+    // as deep as they are. Walks a child's whole subtree once per adoption (bounded in visits).
+    void place(PyValue& v, const PyValue* forbidden, size_t level) {
         if (&v == forbidden) throw Error("malformed pickle: a container that contains itself");
         if (++visits_ > kMaxVisits) throw Error("pickle too complex (too many nested references)");
         if (level > limits_.maxDepth)
             throw Error("pickle nesting deeper than " + std::to_string(limits_.maxDepth) +
                         " levels");
-        if (!isContainer(v)) return 0;
-        size_t d = 0;
+        if (level <= v.nesting) return;  // already placed at least this deep, subtree and all
+        v.nesting = level;
+        if (!isContainer(v)) return;
         for (const auto& c : v.items)
-            d = std::max(d, depthOf(*c, forbidden, level + 1) + 1);
+            place(*c, forbidden, level + 1);
         for (const auto& [k, c] : v.entries) {
-            d = std::max(d, depthOf(*k, forbidden, level + 1) + 1);
-            d = std::max(d, depthOf(*c, forbidden, level + 1) + 1);
+            place(*k, forbidden, level + 1);
+            place(*c, forbidden, level + 1);
         }
-        return d;
     }
-    void checkChild(const PyValue& container, const PyValue& child) {
-        if (isContainer(child)) depthOf(child, &container, 1);
+    void checkChild(const PyValue& container, PyValue& child) {
+        if (&child == &container) throw Error("malformed pickle: a container that contains itself");
+        if (isContainer(child)) cycleCheck(child, &container);
+        place(child, &container, container.nesting + 1);
+    }
+    // Whether `forbidden` is inside v (it would then contain itself).
+    void cycleCheck(const PyValue& v, const PyValue* forbidden) {
+        if (&v == forbidden) throw Error("malformed pickle: a container that contains itself");
+        if (++visits_ > kMaxVisits) throw Error("pickle too complex (too many nested references)");
+        if (!isContainer(v)) return;  // depth: bounded by the nesting every value was placed at
+        for (const auto& c : v.items)
+            cycleCheck(*c, forbidden);
+        for (const auto& [k, c] : v.entries) {
+            cycleCheck(*k, forbidden);
+            cycleCheck(*c, forbidden);
+        }
     }
     PyRef makeSequence(PyValue::Type t, std::vector<PyRef> items) {
         auto v = make(t);

@@ -44,6 +44,7 @@ public:
     std::vector<PyRef> items;                      // List, Tuple
     std::vector<std::pair<PyRef, PyRef>> entries;  // Dict, in insertion order
     at::Tensor tensor;
+    size_t nesting = 0;  // the deepest level it was placed at in a container (the reader's bound)
 
     bool isNone() const { return type == Type::None; }
     bool isNumber() const {

@@ -29,8 +29,34 @@ LoadedModel JobQueue::modelFor(const SeparationSettings& s) {
                             (s.options.segment ? "|" + std::to_string(*s.options.segment) : "");
     std::lock_guard<std::mutex> lock(modelMutex_);
     auto it = models_.find(key);
-    if (it == models_.end()) it = models_.emplace(key, loadSeparationModel(s)).first;
-    return it->second;
+    if (it == models_.end()) it = models_.emplace(key, CachedModel{loadSeparationModel(s)}).first;
+    it->second.lastUse = ++useClock_;
+    // The least recently used go while the weights kept exceed the limit (a job holding one
+    // keeps it alive until it ends; the one just asked for always stays).
+    const auto bytes = [](const CachedModel& m) {
+        return m.model.separator ? m.model.separator->parameters() * int64_t(sizeof(float)) : 0;
+    };
+    int64_t total = 0;
+    for (const auto& [k, m] : models_)
+        total += bytes(m);
+    while (total > modelCacheLimit_ && models_.size() > 1) {
+        auto oldest = models_.end();
+        for (auto m = models_.begin(); m != models_.end(); ++m)
+            if (m->first != key &&
+                (oldest == models_.end() || m->second.lastUse < oldest->second.lastUse))
+                oldest = m;
+        total -= bytes(oldest->second);
+        models_.erase(oldest);
+    }
+    return it->second.model;
+}
+
+QStringList JobQueue::cachedModels() const {
+    std::lock_guard<std::mutex> lock(modelMutex_);
+    QStringList names;
+    for (const auto& [key, m] : models_)
+        names << QString::fromStdString(m.model.name);
+    return names;
 }
 
 int JobQueue::enqueue(const QString& source, const QString& sourceUrl) {

@@ -6,6 +6,7 @@
 #include <QObject>
 #include <QThreadPool>
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -47,6 +48,10 @@ public:
     const Item* item(int id) const;
     QList<int> ids() const;
     bool busy() const;
+    // Loaded models are kept for the next job, the least recently used going first while their
+    // weights exceed this many bytes (the one in use always stays).
+    void setModelCacheLimit(int64_t bytes) { modelCacheLimit_ = bytes; }
+    QStringList cachedModels() const;  // their names
     // Blocks until every job has ended (for quitting); the UI never calls it otherwise.
     void waitForDone();
 
@@ -64,8 +69,14 @@ private:
     std::map<int, Item> items_;
     std::map<int, std::function<void()>> cancels_;  // of the jobs not yet ended
     int nextId_ = 1;
-    std::mutex modelMutex_;
-    std::map<std::string, LoadedModel> models_;  // loaded once per model, repository and device
+    struct CachedModel {
+        LoadedModel model;
+        uint64_t lastUse = 0;
+    };
+    mutable std::mutex modelMutex_;
+    std::map<std::string, CachedModel> models_;  // per model, repository and device
+    uint64_t useClock_ = 0;
+    std::atomic<int64_t> modelCacheLimit_{int64_t(2) << 30};  // 2 GB: htdemucs_ft's bag is 0.7
 };
 
 }  // namespace msplit

@@ -139,6 +139,11 @@ AudioInfo separateFile(const LoadedModel& model, const std::string& path,
         info = reader.info();
         while (const int64_t n = reader.read(block.data(), kBlock)) {
             stats.add(block.data(), C, n);
+            if (s.maxSeconds > 0 && double(stats.frames()) > s.maxSeconds * rate)
+                throw Error(ErrorKind::InvalidInput, path,
+                            "the audio is longer than the " +
+                                std::to_string(static_cast<long long>(s.maxSeconds)) +
+                                " s allowed (its header said less)");
             if (firstPass) firstPass(block.data(), n);
             if ((reading && !reading(reader.progress())) || (cancel && cancel->cancelled()))
                 throw Error(ErrorKind::Cancelled, path, "separation cancelled");

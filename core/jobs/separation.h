@@ -22,6 +22,8 @@ struct SeparationSettings {
     engine::SeparateOptions options = engine::defaultOptions();  // shifts, overlap, segment...
     std::optional<std::string> twoStems;                         // STEM and no_STEM
     std::string otherMethod = defaults::kOtherMethod;            // add | minus | none
+    // The longest song taken (0: any), counted while decoding: a header's length can lie.
+    double maxSeconds = 0;
 };
 
 struct LoadedModel {

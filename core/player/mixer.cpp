@@ -165,6 +165,11 @@ void Mixer::setLoop(int64_t start, int64_t end) {
     wake_.notify_all();
 }
 
+std::pair<int64_t, int64_t> Mixer::loop() const {
+    const uint64_t v = loop_.load(std::memory_order_relaxed);
+    return {int64_t(v >> 32), int64_t(v & 0xffffffffULL)};
+}
+
 bool Mixer::looping() const {
     const uint64_t v = loop_.load(std::memory_order_relaxed);
     return (v & 0xffffffffULL) > (v >> 32);

@@ -14,6 +14,7 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "core/audio/audio_buffer.h"
@@ -58,6 +59,7 @@ public:
     // off.
     void setLoop(int64_t start, int64_t end);
     bool looping() const;
+    std::pair<int64_t, int64_t> loop() const;  // [start, end), as last set
     // Whether the last render waited for audio (a disk lane not read yet, or not separated yet).
     bool stalled() const { return stalled_.load(std::memory_order_relaxed); }
 

@@ -322,13 +322,23 @@ void Player::seek(qint64 frame) {
 
 qint64 Player::position() const {
     if (!mixer_) return 0;
-    qint64 pos = mixer_->position();
-    if (sink_ && playing_) {
-        const int bpf = format_.bytesPerFrame();
-        const qint64 queued = bpf ? (sink_->bufferSize() - sink_->bytesFree()) / bpf : 0;
-        pos = std::max<qint64>(0, pos - queued);
-    }
-    return pos;
+    if (!sink_ || !playing_) return mixer_->position();
+    const int bpf = format_.bytesPerFrame();
+    const qint64 queued = bpf ? (sink_->bufferSize() - sink_->bytesFree()) / bpf : 0;
+    const auto [loopStart, loopEnd] = mixer_->loop();
+    return heardPosition(mixer_->position(), queued, format_.sampleRate(), mixer_->sampleRate(),
+                         loopStart, loopEnd);
+}
+
+int64_t heardPosition(int64_t rendered, int64_t queued, int deviceRate, int mixerRate,
+                      int64_t loopStart, int64_t loopEnd) {
+    // What waits in the device's buffer is in its own rate; the mixer counts in the song's.
+    if (deviceRate > 0 && deviceRate != mixerRate) queued = queued * mixerRate / deviceRate;
+    int64_t pos = rendered - queued;
+    // Just after a wrap, what is heard is still the end of the loop.
+    if (loopEnd > loopStart && rendered >= loopStart && pos < loopStart)
+        pos = loopEnd - (loopStart - pos);
+    return std::max<int64_t>(0, pos);
 }
 
 }  // namespace msplit

@@ -109,4 +109,9 @@ private:
     std::shared_ptr<const LiveSong> live_;           // the separation playing, if any
 };
 
+// The frame being heard: `rendered` (the mixer's position) less `queued` frames of the device
+// (at its rate) still waiting to be played, back across the loop's wrap if there is one.
+int64_t heardPosition(int64_t rendered, int64_t queued, int deviceRate, int mixerRate,
+                      int64_t loopStart, int64_t loopEnd);
+
 }  // namespace msplit

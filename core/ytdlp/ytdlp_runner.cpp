@@ -1,5 +1,8 @@
 #include "core/ytdlp/ytdlp_runner.h"
 
+#include <signal.h>
+#include <unistd.h>
+
 #include <QDir>
 #include <QEventLoop>
 #include <QFileInfo>
@@ -37,11 +40,7 @@ YtDlpRunner::YtDlpRunner(QObject* parent) : QObject(parent) {
 
 YtDlpRunner::~YtDlpRunner() {
     done_ = true;
-    if (process_) {
-        process_->disconnect(this);
-        process_->kill();
-        process_->waitForFinished(3000);
-    }
+    stopProcess();
 }
 
 bool YtDlpRunner::running() const {
@@ -130,9 +129,14 @@ void YtDlpRunner::start(const QString& url, const QString& destination,
                      "--progress",  // --print implies --quiet
                      "-o",
                      temp_->path() + "/%(title).150B [%(id)s].%(ext)s"};
+    if (options.maxSeconds > 0)  // unknown durations pass; the separation counts them again
+        args << "--match-filter" << QString("duration <=? %1").arg(options.maxSeconds);
+    if (options.maxMb > 0) args << "--max-filesize" << QString("%1M").arg(options.maxMb);
     args << (options.playlist ? "--yes-playlist" : "--no-playlist") << "--" << url;
     process_ = new QProcess(this);
     process_->setProcessChannelMode(QProcess::MergedChannels);
+    // Its own process group, so that stopping it stops the ffmpeg it starts too.
+    process_->setChildProcessModifier([] { setpgid(0, 0); });
     connect(process_, &QProcess::readyRead, this, [this] {
         stall_.start();
         pending_ += process_->readAll();
@@ -207,15 +211,27 @@ void YtDlpRunner::fail(const QString& error) {
     if (done_) return;
     done_ = true;
     stall_.stop();
-    if (process_) {
-        process_->disconnect(this);
-        process_->kill();
-        process_->waitForFinished(3000);
-        process_->deleteLater();
-        process_ = nullptr;
-    }
-    temp_.reset();  // removes the partial files
+    stopProcess();
+    temp_.reset();  // removes the partial files (or has them removed once yt-dlp is gone)
     Q_EMIT finished({}, error);
+}
+
+void YtDlpRunner::stopProcess() {
+    if (!process_) return;
+    QProcess* p = process_;
+    process_ = nullptr;
+    p->disconnect(this);
+    if (p->state() == QProcess::NotRunning) {
+        p->deleteLater();
+        return;
+    }
+    // Killed with what it started, without waiting here (the UI thread): the process and the
+    // partial files go when it has ended. Until then nothing owns it but its own signal.
+    if (p->processId() > 0) ::kill(-static_cast<pid_t>(p->processId()), SIGKILL);
+    p->kill();
+    p->setParent(nullptr);
+    std::shared_ptr<QTemporaryDir> temp(std::move(temp_));
+    connect(p, &QProcess::finished, p, [p, temp] { p->deleteLater(); });
 }
 
 QStringList downloadWithYtDlp(const QString& url, const QString& destination,

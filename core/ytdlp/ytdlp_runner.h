@@ -18,6 +18,8 @@ struct YtDlpOptions {
     QString program;        // empty: "yt-dlp" from PATH
     bool playlist = false;  // the whole playlist instead of the one video
     int stallSeconds = 60;  // give up when yt-dlp prints nothing for this long
+    double maxSeconds = 0;  // refuse longer media before downloading (0: any)
+    double maxMb = 0;       // refuse larger downloads (0: any)
 };
 
 struct YtDlpProgress {
@@ -51,6 +53,7 @@ private:
     void onExit(int code, QProcess::ExitStatus status);
     void fail(const QString& error);
 
+    void stopProcess();
     QProcess* process_ = nullptr;
     std::unique_ptr<QTemporaryDir> temp_;
     QString destination_;

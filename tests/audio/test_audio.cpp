@@ -13,6 +13,7 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include "core/atomic_file.h"
 #include "core/audio/decoder.h"
 #include "core/audio/encoder.h"
 #include "core/audio/float_spool.h"
@@ -595,6 +596,23 @@ private Q_SLOTS:
         }
         reader.seek(n + 10);
         QCOMPARE(reader.read(block.data(), 100), int64_t(0));
+    }
+
+    // Written files get the permissions of any new file under the umask in force when they are
+    // made (the process's umask is read by the kernel, never changed by the writer).
+    void newFilesFollowTheUmask() {
+        const mode_t before = umask(022);
+        const auto write = [&](const QString& name) {
+            AtomicFile f(path(name).toStdString());
+            f.commit();
+            return QFileInfo(path(name)).permissions();
+        };
+        const auto world = QFileDevice::ReadOther;
+        QVERIFY(write("umask-022") & world);
+        umask(077);
+        QVERIFY(!(write("umask-077") & world));
+        QVERIFY(!(write("umask-077") & QFileDevice::ReadGroup));
+        QCOMPARE(umask(before), mode_t(077));  // left as it was set
     }
 
     // A spool gives back what it was given, knows the peak, and is invisible on disk.

@@ -169,6 +169,18 @@ private Q_SLOTS:
         deep.raw(std::string(100000, ']')).raw(std::string(99999, 'a'));
         QVERIFY(pickleError("deep.th", deep).contains("nesting deeper"));
 
+        // Top-down through the memo: each new list appended to the one before, which is then
+        // dropped from the stack; every step adds one level under the first list.
+        PickleWriter topDown;
+        topDown.raw(std::string("]q\x01", 3));
+        for (int i = 0; i < 100000; ++i)
+            topDown.raw(
+                std::string("h\x01"
+                            "]q\x01"
+                            "a0",
+                            7));
+        QVERIFY(pickleError("topdown.th", topDown).contains("nesting deeper"));
+
         PickleWriter self;  // l = []; l.append(l)
         self.raw(std::string("]q\0h\0a", 6));
         QVERIFY(pickleError("self.th", self).contains("contains itself"));

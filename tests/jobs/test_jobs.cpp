@@ -187,6 +187,28 @@ private Q_SLOTS:
         QVERIFY(!queue.busy());
     }
 
+    // Loaded models are kept for the next job, within a limit on their weights: the least
+    // recently used goes first, the one in use stays.
+    void modelCacheKeepsTheRecentlyUsed() {
+        QTemporaryDir dir;
+        JobQueue queue;
+        JobConfig config = tinyConfig(dir.path());
+        const auto run = [&](const char* model) {
+            config.separation.model = model;
+            queue.setConfig(config);
+            const int id = queue.enqueue(songPath());
+            return waitForEnd(queue, id) && queue.item(id)->state == JobQueue::State::Done;
+        };
+        QVERIFY(run("htdemucs_tiny"));
+        QVERIFY(run("hdemucs_tiny"));
+        QCOMPARE(queue.cachedModels().size(), 2);  // both fit the default 2 GB
+        queue.setModelCacheLimit(1);
+        QVERIFY(run("htdemucs_tiny"));
+        QCOMPARE(queue.cachedModels(), QStringList({"htdemucs_tiny"}));
+        QVERIFY(run("hdemucs_tiny"));
+        QCOMPARE(queue.cachedModels(), QStringList({"hdemucs_tiny"}));
+    }
+
     void cancelledAndFailedJobsLeaveNothing() {
         QTemporaryDir dir;
         JobQueue queue;

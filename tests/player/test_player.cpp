@@ -130,6 +130,19 @@ private Q_SLOTS:
         QCOMPARE(player.laneNames(), QStringList({"b"}));
     }
 
+    // The playhead is what is heard: the mixer's position less the device's buffer, counted at
+    // the device's rate, and back across a loop's wrap.
+    void heardPositionAccountsForTheBufferAndTheLoop() {
+        QCOMPARE(heardPosition(10000, 4410, 44100, 44100, 0, 0), int64_t(5590));
+        QCOMPARE(heardPosition(10000, 4800, 48000, 44100, 0, 0), int64_t(5590));  // 100 ms
+        QCOMPARE(heardPosition(1000, 4410, 44100, 44100, 0, 0), int64_t(0));
+        // Looping [20000, 30000): rendered 1000 frames past the wrap, 4410 still queued.
+        QCOMPARE(heardPosition(21000, 4410, 44100, 44100, 20000, 30000), int64_t(26590));
+        QCOMPARE(heardPosition(25000, 4410, 44100, 44100, 20000, 30000), int64_t(20590));
+        // Before the loop, nothing wraps.
+        QCOMPARE(heardPosition(15000, 4410, 44100, 44100, 20000, 30000), int64_t(10590));
+    }
+
     void anUnknownOutputFallsBackToTheDefault() {
         QTemporaryDir dir;
         Player player;

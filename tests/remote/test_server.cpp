@@ -2,9 +2,11 @@
 // end, every status code, a bounded load test, a kill and restart, and the app's queue in remote
 // mode.
 #include <QDir>
+#include <QProcess>
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include "app/server/url_guard.h"
 #include "core/engine/device.h"
 #include "core/jobs/job_queue.h"
 #include "core/jobs/library.h"
@@ -355,19 +357,128 @@ private Q_SLOTS:
         FileServer web(media.path());
         const QString url = web.baseUrl() + "song-2s.wav";
         ServerProcess server;
-        QVERIFY(server.start(jobs.path(), {"--max-duration", "10"}));
+        QVERIFY(server.start(jobs.path(), {"--max-duration", "10", "--allow-private-urls"}));
         JobOutcome o = runRemote(configFor(server), url, "htdemucs_tiny", out.path());
         QVERIFY2(o.error.isEmpty(), qPrintable(o.error));
         QCOMPARE(o.stems.size(), 4);
         QCOMPARE(decodeAudio(o.files[0].toStdString()).frames(), 88200);
 
         ServerProcess strict;
-        QVERIFY(strict.start(jobs2.path(), {"--max-duration", "1"}));
+        QVERIFY(strict.start(jobs2.path(), {"--max-duration", "1", "--allow-private-urls"}));
         o = runRemote(configFor(strict), url, "htdemucs_tiny", out.path());
         QVERIFY2(o.error.contains("too long"), qPrintable(o.error));
         o = runRemote(configFor(strict), web.baseUrl() + "missing.wav", "htdemucs_tiny",
                       out.path());
         QVERIFY2(o.error.contains("could not separate the song"), qPrintable(o.error));
+    }
+
+    // /separate/youtube fetches public addresses only (unless --allow-private-urls): loopback,
+    // private, link-local and metadata addresses, names that are never public and names that
+    // do not resolve are refused.
+    void privateAddressesAreRefused() {
+        for (const char* a : {"127.0.0.1", "10.1.2.3", "172.20.0.1", "192.168.1.1",
+                              "169.254.169.254", "100.64.0.1", "0.0.0.0", "::1", "fe80::1",
+                              "fd00::1", "::ffff:192.168.0.1", "224.0.0.1", "255.255.255.255"})
+            QVERIFY2(!server::isPublicAddress(QHostAddress(QString(a))), a);
+        for (const char* a : {"8.8.8.8", "93.184.216.34", "2606:4700::1111", "::ffff:1.1.1.1"})
+            QVERIFY2(server::isPublicAddress(QHostAddress(QString(a))), a);
+        QVERIFY(server::refusedUrl("http://localhost:8000/x").contains("not a public host"));
+        QVERIFY(server::refusedUrl("http://metadata/x").contains("not a public host"));
+        QVERIFY(server::refusedUrl("http://[::1]/x").contains("not a public address"));
+        QVERIFY(server::refusedUrl("file:///etc/passwd").contains("only http and https"));
+        QVERIFY(server::refusedUrl("https://www.youtube.com/watch?v=x").isEmpty());
+
+        QTemporaryDir jobs, media;
+        shortSong(media.path(), 1);
+        FileServer web(media.path());
+        ServerProcess server;
+        QVERIFY(server.start(jobs.path()));
+        const auto post = [&](const QString& url) {
+            return http(
+                "POST", server.url("/separate/youtube"),
+                QJsonDocument(QJsonObject{{"url", url}, {"model_name", "htdemucs_tiny"}}).toJson(),
+                "application/json");
+        };
+        HttpReply r = post(web.baseUrl() + "song-1s.wav");  // a server on 127.0.0.1
+        QCOMPARE(r.status, 400);
+        QVERIFY2(r.json()["detail"].toString().contains("--allow-private-urls"),
+                 qPrintable(r.json()["detail"].toString()));
+        QCOMPARE(post("http://169.254.169.254/latest/meta-data/").status, 400);
+        r = post("http://no-such-host.invalid/song.wav");  // resolved before yt-dlp runs
+        QCOMPARE(r.status, 200);
+        const QJsonObject st = waitForJob(server, r.json()["job_id"].toString());
+        QCOMPARE(st["status"].toString(), QString("error"));
+        QVERIFY2(st["error"].toString().contains("cannot resolve"),
+                 qPrintable(st["error"].toString()));
+    }
+
+    // A session cleaned up while its song is being separated: the separation stops, and its
+    // folder goes once it has (not while it still writes there); the next job runs.
+    void cleanupWhileSeparatingLeavesNothing() {
+        QTemporaryDir jobs, tmp;
+        const QString song = tmp.filePath("long.flac");
+        QVERIFY(QProcess::execute(
+                    "ffmpeg", {"-v", "error", "-y", "-stream_loop", "6", "-i",
+                               caseDir("htdemucs_tiny") + "/input.wav", "-t", "60", song}) == 0);
+        ServerProcess server;
+        QVERIFY(server.start(jobs.path()));
+        QByteArray type;
+        const QJsonObject a = http("POST", server.url("/separate"),
+                                   formBody(readAll(song), "htdemucs_tiny", &type), type)
+                                  .json();
+        const QString id = a["job_id"].toString();
+        QDeadlineTimer deadline(120000);
+        QJsonObject st;
+        do {
+            st = http("GET", server.url("/status/" + id)).json();
+            QTest::qWait(50);
+        } while (!(st["status"] == "running" && st["progress"].toDouble() > 0.05) &&
+                 !deadline.hasExpired());
+        QCOMPARE(st["status"].toString(), QString("running"));
+        QCOMPARE(http("DELETE", server.url("/cleanup/" + a["session_id"].toString())).status, 200);
+        QCOMPARE(http("GET", server.url("/status/" + id)).status, 404);
+        const QJsonObject b =
+            http("POST", server.url("/separate"),
+                 formBody(readAll(shortSong(tmp.path(), 2)), "htdemucs_tiny", &type), type)
+                .json();
+        QCOMPARE(waitForJob(server, b["job_id"].toString())["status"].toString(), QString("done"));
+        QTRY_COMPARE(QDir(jobs.path()).entryList(QDir::Dirs | QDir::NoDotAndDotDot),
+                     QStringList({b["job_id"].toString()}));
+        QTest::qWait(500);  // and nothing comes back
+        QCOMPARE(QDir(jobs.path()).entryList(QDir::Dirs | QDir::NoDotAndDotDot),
+                 QStringList({b["job_id"].toString()}));
+    }
+
+    // --max-duration holds for what is decoded, not what the header says: a VBR MP3 whose loud
+    // first frames make its length look like 13 s holds 62 s.
+    void maxDurationHoldsWhileDecoding() {
+        QTemporaryDir jobs, tmp;
+        const auto mp3 = [&](const QString& name, const QString& source, const QString& quality,
+                             const QStringList& more = {}) {
+            return QProcess::execute(
+                       "ffmpeg", QStringList{"-v", "error", "-y", "-f", "lavfi", "-i", source,
+                                             "-ac", "2", "-c:a", "libmp3lame", "-q:a", quality} +
+                                     more + QStringList{tmp.filePath(name)}) == 0;
+        };
+        QVERIFY(mp3("loud.mp3", "anoisesrc=d=2", "0"));
+        QVERIFY(mp3("quiet.mp3", "anullsrc=d=60:cl=stereo", "9", {"-write_xing", "0"}));
+        const QByteArray song =
+            readAll(tmp.filePath("loud.mp3")) + readAll(tmp.filePath("quiet.mp3"));
+        QFile liar(tmp.filePath("liar.mp3"));
+        QVERIFY(liar.open(QIODevice::WriteOnly) && liar.write(song) == song.size());
+        liar.close();
+        const double header = probeAudio(liar.fileName().toStdString()).durationSeconds;
+        QVERIFY2(header < 30, qPrintable(QString::number(header)));
+        ServerProcess server;
+        QVERIFY(server.start(jobs.path(), {"--max-duration", "30"}));
+        QByteArray type;
+        const HttpReply r =
+            http("POST", server.url("/separate"), formBody(song, "htdemucs_tiny", &type), type);
+        QCOMPARE(r.status, 200);  // the header passes
+        const QJsonObject st = waitForJob(server, r.json()["job_id"].toString());
+        QCOMPARE(st["status"].toString(), QString("error"));
+        QVERIFY2(st["error"].toString().contains("longer than the 30 s allowed"),
+                 qPrintable(st["error"].toString()));
     }
 
     // Cleaning one session up while two downloads run stops that session's yt-dlp only.
@@ -382,7 +493,7 @@ private Q_SLOTS:
         f.close();
         f.setPermissions(QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner);
         ServerProcess server;
-        QVERIFY(server.start(jobs.path(), {"--yt-dlp", slow}));
+        QVERIFY(server.start(jobs.path(), {"--yt-dlp", slow, "--allow-private-urls"}));
         const QByteArray body = QJsonDocument(QJsonObject{{"url", web.baseUrl() + "song-1s.wav"},
                                                           {"model_name", "htdemucs_tiny"}})
                                     .toJson();

@@ -80,6 +80,15 @@ int open(ui::MainWindow& w, const QStringList& files, const QString& url = {}) {
     return opened.wait(30000) ? opened.first().first().toInt() : -1;
 }
 
+// Opens one song and selects its row (as a user clicks it): returns its queue id, or -1.
+int openAndSelect(ui::MainWindow& w, const QString& song) {
+    if (open(w, {song}) != 1) return -1;
+    const int id = w.queue().ids().last();
+    for (int row = 0; row < w.jobModel()->rowCount(); ++row)
+        if (w.jobModel()->queueIdAt(row) == id) w.setCurrentRow(row);
+    return id;
+}
+
 QString itemText(ui::MainWindow& w, int row) {
     return ui::JobItemDelegate::detailText(w.jobModel()->index(row));
 }
@@ -196,10 +205,8 @@ private Q_SLOTS:
         QVERIFY(QTest::qWaitForWindowExposed(&w));
         QElapsedTimer clock;
         clock.start();
-        QCOMPARE(open(w, {song}), 1);
-        const int id = w.queue().ids().last();
-        for (int row = 0; row < w.jobModel()->rowCount(); ++row)
-            if (w.jobModel()->queueIdAt(row) == id) w.setCurrentRow(row);
+        const int id = openAndSelect(w, song);
+        QVERIFY(id > 0);
         ui::TrackView* view = w.trackView();
         QTRY_VERIFY_WITH_TIMEOUT(w.queue().item(id)->live, 120000);
         QCOMPARE(int(w.queue().item(id)->state), int(JobQueue::State::Running));
@@ -297,10 +304,8 @@ private Q_SLOTS:
         w.confirmQuit = false;
         QElapsedTimer clock;
         clock.start();
-        QCOMPARE(open(w, {song}), 1);
-        const int id = w.queue().ids().last();
-        for (int row = 0; row < w.jobModel()->rowCount(); ++row)
-            if (w.jobModel()->queueIdAt(row) == id) w.setCurrentRow(row);
+        const int id = openAndSelect(w, song);
+        QVERIFY(id > 0);
         Player& player = w.trackView()->player();
         qint64 running = -1, separating = -1;
         connect(&w.queue(), &JobQueue::itemChanged, this, [&](int changed) {

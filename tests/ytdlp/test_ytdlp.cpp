@@ -140,11 +140,14 @@ private Q_SLOTS:
         QTemporaryDir bin, dest;
         YtDlpOptions o;
         // Writes part of a file where -o points, reports progress, then keeps "downloading".
-        o.program =
-            script(bin, "slow",
-                   "while [ $# -gt 0 ]; do [ \"$1\" = -o ] && out=\"$2\"; shift; done\n"
-                   "d=$(dirname \"$out\"); head -c 100000 /dev/zero > \"$d/song.webm.part\"\n"
-                   "echo '[info] 212|A song'; echo '[progress]  12.5%|1.00MiB/s|00:07'; sleep 30");
+        o.program = script(
+            bin, "slow",
+            "while [ $# -gt 0 ]; do [ \"$1\" = -o ] && out=\"$2\"; shift; done\n"
+            "d=$(dirname \"$out\"); head -c 100000 /dev/zero > \"$d/song.webm.part\"\n"
+            "sleep 30 & echo $! > " +
+                bin.filePath("child") +
+                "\n"  // as its ffmpeg would
+                "echo '[info] 212|A song'; echo '[progress]  12.5%|1.00MiB/s|00:07'; sleep 30");
         YtDlpRunner r;
         QSignalSpy progress(&r, &YtDlpRunner::progress);
         QSignalSpy done(&r, &YtDlpRunner::finished);
@@ -153,11 +156,24 @@ private Q_SLOTS:
         QCOMPARE(progress[0][0].value<YtDlpProgress>().fraction, 0.125);
         QCOMPARE(progress[0][0].value<YtDlpProgress>().etaSeconds, 7.0);
         QCOMPARE(visibleAndHidden(dest.path()).size(), 1);  // the hidden work folder, with the part
-        r.cancel();
+        const auto childPid = [&] {
+            QFile f(bin.filePath("child"));
+            return f.open(QIODevice::ReadOnly) ? QString::fromUtf8(f.readAll()).trimmed()
+                                               : QString();
+        };
+        QTRY_VERIFY(!childPid().isEmpty());
+        const QString child = "/proc/" + childPid();
+        QVERIFY(QFile::exists(child + "/stat"));
+        r.cancel();  // says so at once; the files go when yt-dlp and its children are gone
         QCOMPARE(done.size(), 1);
         QCOMPARE(done[0][1].toString(), QString("Cancelled"));
-        QVERIFY2(visibleAndHidden(dest.path()).isEmpty(),
-                 qPrintable(visibleAndHidden(dest.path()).join(",")));
+        QTRY_VERIFY2(visibleAndHidden(dest.path()).isEmpty(),
+                     qPrintable(visibleAndHidden(dest.path()).join(",")));
+        const auto alive = [&] {  // a zombie waiting for init to reap it is dead too
+            QFile stat(child + "/stat");
+            return stat.open(QIODevice::ReadOnly) && !stat.readAll().contains(") Z ");
+        };
+        QTRY_VERIFY(!alive());  // what yt-dlp started is stopped with it
     }
 };
 
