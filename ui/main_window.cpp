@@ -82,6 +82,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), library_(defaultL
     addAction(del);
 
     applySettings();
+    library_.removeStrays();  // left by a crash or a kill
     jobs_->setRecords(library_.load());
     showSelection();
     statusBar()->showMessage(tr("Ready"));

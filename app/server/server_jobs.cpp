@@ -116,6 +116,15 @@ void ServerJobs::load() {
             job.status = "error";
             job.error = tr("interrupted: the server stopped before the job finished");
             job.finished = QDateTime::currentDateTimeUtc();
+            // What it had written is of no use now (partial stems, the upload): only the record
+            // stays, to answer the client.
+            for (const QFileInfo& f :
+                 QDir(folder(job.id))
+                     .entryInfoList(QDir::AllEntries | QDir::Hidden | QDir::NoDotAndDotDot))
+                if (f.fileName() != "job.json")
+                    f.isDir() ? QDir(f.filePath()).removeRecursively()
+                              : QFile::remove(f.filePath());
+            job.input.clear();
             save(job);
         }
         jobs_[job.id] = job;

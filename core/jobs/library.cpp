@@ -1,6 +1,7 @@
 #include "core/jobs/library.h"
 
 #include <QDir>
+#include <QDirIterator>
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -87,6 +88,26 @@ QString Library::beginJob(const QString& title, QString* id) const {
         return root_ + "/." + name + ".tmp";
     }
     throw Error(ErrorKind::Io, root_.toStdString(), "cannot create the result folder");
+}
+
+int Library::removeStrays(qint64 idleSeconds) const {
+    // Temporary job folders of a process that was killed: nothing in them has been written for
+    // a while (a running job's spools are written all along).
+    const QDateTime limit = QDateTime::currentDateTime().addSecs(-idleSeconds);
+    int removed = 0;
+    for (const QFileInfo& d :
+         QDir(root_).entryInfoList({".*.tmp"}, QDir::Dirs | QDir::Hidden | QDir::NoDotAndDotDot)) {
+        QDateTime newest = d.lastModified();
+        QDirIterator it(d.absoluteFilePath(),
+                        QDir::AllEntries | QDir::Hidden | QDir::NoDotAndDotDot,
+                        QDirIterator::Subdirectories);
+        while (it.hasNext()) {
+            it.next();
+            newest = std::max(newest, it.fileInfo().lastModified());
+        }
+        if (newest < limit && QDir(d.absoluteFilePath()).removeRecursively()) ++removed;
+    }
+    return removed;
 }
 
 JobRecord Library::commitJob(const QString& tempFolder, JobRecord record) const {

@@ -47,6 +47,9 @@ public:
     QString beginJob(const QString& title, QString* id) const;
     // Writes job.json and moves the temporary folder into place. Throws Error (Io).
     JobRecord commitJob(const QString& tempFolder, JobRecord record) const;
+    // Removes the temporary folders of jobs whose process was killed (nothing written in them
+    // for `idleSeconds`); returns how many.
+    int removeStrays(qint64 idleSeconds = 3600) const;
     // Removes a temporary folder (a failed or cancelled job).
     void abandonJob(const QString& tempFolder) const;
     // Deletes a result.

@@ -9,6 +9,8 @@
 #include <QtConcurrent>
 #include <QtTest>
 
+#include <sys/time.h>
+
 #include "core/audio/decoder.h"
 #include "core/audio/encoder.h"
 #include "core/error.h"
@@ -118,6 +120,26 @@ private Q_SLOTS:
     }
 
     // Jobs of the same title started at the same moment never share a folder.
+    // A killed process's temporary job folder goes at the next start, once idle; a running
+    // job's stays.
+    void strayJobFoldersAreRemoved() {
+        QTemporaryDir dir;
+        const Library lib(dir.path());
+        QString a, b;
+        const QString stray = lib.beginJob("killed", &a), running = lib.beginJob("running", &b);
+        for (const QString& folder : {stray, running}) {
+            QFile f(folder + "/.music-split-spool.part");
+            QVERIFY(f.open(QIODevice::WriteOnly) && f.write("x") == 1);
+        }
+        const time_t old = time(nullptr) - 7200;  // last written two hours ago
+        const timeval times[2] = {{old, 0}, {old, 0}};
+        for (const QString& path : {stray + "/.music-split-spool.part", stray})
+            QVERIFY(utimes(QFile::encodeName(path).constData(), times) == 0);
+        QCOMPARE(lib.removeStrays(3600), 1);
+        QVERIFY(!QFileInfo::exists(stray));
+        QVERIFY(QFileInfo::exists(running));
+    }
+
     void sameTitleAtOnceGetsOwnFolders() {
         QTemporaryDir dir;
         const Library library(dir.path());

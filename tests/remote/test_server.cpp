@@ -2,6 +2,7 @@
 // end, every status code, a bounded load test, a kill and restart, and the app's queue in remote
 // mode.
 #include <QDir>
+#include <QDirIterator>
 #include <QProcess>
 #include <QTemporaryDir>
 #include <QtTest>
@@ -323,6 +324,11 @@ private Q_SLOTS:
                 type);
             cutId = r.json()["job_id"].toString();
             QVERIFY(!cutId.isEmpty());
+            QDeadlineTimer deadline(120000);  // killed in the middle of its separation
+            while (http("GET", server.url("/status/" + cutId)).json()["progress"].toDouble() <
+                       0.2 &&
+                   !deadline.hasExpired())
+                QTest::qWait(20);
             server.kill();
         }
         ServerProcess again;
@@ -333,6 +339,13 @@ private Q_SLOTS:
         const QJsonObject cut = http("GET", again.url("/status/" + cutId)).json();
         QCOMPARE(cut["status"].toString(), QString("error"));
         QVERIFY(cut["error"].toString().contains("interrupted"));
+        // Nothing of the interrupted job is left but its record: no partial stems, no upload.
+        QDirIterator left(jobs.filePath(cutId), QDir::Files | QDir::Hidden | QDir::NoDotAndDotDot,
+                          QDirIterator::Subdirectories);
+        QStringList files;
+        while (left.hasNext())
+            files << QFileInfo(left.next()).fileName();
+        QCOMPARE(files, QStringList({"job.json"}));
     }
 
     void finishedJobsExpire() {
