@@ -2,6 +2,7 @@
 
 #include <QAudioDevice>
 #include <QAudioSink>
+#include <QCoreApplication>
 #include <QDir>
 #include <QFileInfo>
 #include <QFutureWatcher>
@@ -184,8 +185,9 @@ void Player::install(std::vector<LaneSpec> lanes) {
             try {
                 auto source = open();
                 buildPeaks(*source, *peaks, *stop, [self] {
+                    // The player is looked at on its own thread only (it may be gone by then).
                     QMetaObject::invokeMethod(
-                        self,
+                        QCoreApplication::instance(),
                         [self] {
                             if (self) Q_EMIT self->peaksGrew();
                         },

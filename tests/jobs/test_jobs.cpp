@@ -9,6 +9,8 @@
 #include <QtConcurrent>
 #include <QtTest>
 
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/time.h>
 
 #include "core/audio/decoder.h"
@@ -229,6 +231,30 @@ private Q_SLOTS:
         QCOMPARE(queue.cachedModels(), QStringList({"htdemucs_tiny"}));
         QVERIFY(run("hdemucs_tiny"));
         QCOMPARE(queue.cachedModels(), QStringList({"hdemucs_tiny"}));
+    }
+
+    // The disk fills up in the middle of a separation (here: a file size limit, which fails
+    // writes the same way): the job fails saying so and leaves nothing in the library.
+    void aFullDiskFailsTheJobAndLeavesNothing() {
+        QTemporaryDir dir;
+        JobQueue queue;
+        queue.setConfig(tinyConfig(dir.path()));
+        rlimit old{};
+        QCOMPARE(getrlimit(RLIMIT_FSIZE, &old), 0);
+        signal(SIGXFSZ, SIG_IGN);
+        rlimit small = old;
+        small.rlim_cur = 1 << 20;  // the stems' spools need 3 MB each
+        QCOMPARE(setrlimit(RLIMIT_FSIZE, &small), 0);
+        const int id = queue.enqueue(songPath());
+        const bool ended = waitForEnd(queue, id);
+        setrlimit(RLIMIT_FSIZE, &old);
+        QVERIFY(ended);
+        const auto* item = queue.item(id);
+        QCOMPARE(int(item->state), int(JobQueue::State::Failed));
+        QVERIFY2(item->error.contains("cannot write"), qPrintable(item->error));
+        QVERIFY(Library(dir.path()).load().isEmpty());
+        QCOMPARE(QDir(dir.path()).entryList(QDir::AllEntries | QDir::Hidden | QDir::NoDotAndDotDot),
+                 QStringList());
     }
 
     void cancelledAndFailedJobsLeaveNothing() {
