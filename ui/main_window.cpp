@@ -350,7 +350,10 @@ void MainWindow::showSelection() {
         centre_->setCurrentWidget(track_);
         return;
     }
-    if (shownRecord_ == live) shownRecord_.clear();  // failed or cancelled while shown
+    if (shownRecord_ == live && !live.isEmpty()) {  // failed or cancelled while shown
+        shownRecord_.clear();
+        track_->player().stop();
+    }
     jobState_->setText(
         it->state == JobQueue::State::Failed
             ? tr("%1\n\nFailed: %2").arg(it->title, it->error)
