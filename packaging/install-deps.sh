@@ -1,7 +1,17 @@
 #!/usr/bin/env bash
-# Installs every Debian 12 package the build, the app and the tests need. Idempotent: only what is
-# missing is installed, so it is cheap to run before every build.
+# Installs every Debian package the build, the app and the tests need, on Debian 12 (bookworm) or
+# 13 (trixie). Idempotent: only what is missing is installed, so it is cheap to run before every
+# build.
 set -euo pipefail
+
+# The -dev and tool packages below have the same names on both releases (the libraries they bring
+# differ: libtorch1.13 or libtorch2.6, libavformat59 or libavformat61, ...); a name that comes to
+# differ is chosen here by release.
+codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
+case "$codename" in
+  bookworm | trixie) ;;
+  *) echo "install-deps: tested on Debian 12 and 13, not on '${codename:-unknown}'; trying" >&2 ;;
+esac
 
 PACKAGES=(
   # toolchain

@@ -10,6 +10,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "app/server/http_compat.h"
 #include "app/server/multipart_form.h"
 #include "core/audio/decoder.h"
 #include "core/error.h"
@@ -64,7 +65,7 @@ ApiServer::ApiServer(const ServerOptions& options, QObject* parent)
 
 quint16 ApiServer::listen() {
     const QHostAddress address(options_.host == "localhost" ? "127.0.0.1" : options_.host);
-    return http_.listen(address, static_cast<quint16>(options_.port));
+    return http::listen(http_, address, static_cast<quint16>(options_.port));
 }
 
 void ApiServer::addRoutes() {
@@ -165,7 +166,7 @@ std::optional<QHttpServerResponse> ApiServer::refuse(const QString& model) const
 std::optional<QHttpServerResponse> ApiServer::tooBusy() const {
     if (jobs_.activeCount() < options_.maxPending) return std::nullopt;
     auto r = fault(Status::TooManyRequests, tr("the server is busy; try again later"));
-    r.setHeader("Retry-After", "2");
+    http::setHeader(r, "Retry-After", "2");
     return r;
 }
 
@@ -268,7 +269,8 @@ QHttpServerResponse ApiServer::download(const QString& session, const QString& s
     if (!f.open(QIODevice::ReadOnly))
         return fault(Status::NotFound, tr("the file of stem '%1' is gone").arg(stem));
     QHttpServerResponse r("audio/flac", f.readAll());
-    r.setHeader("Content-Disposition", "attachment; filename=\"" + stem.toUtf8() + ".flac\"");
+    http::setHeader(r, "Content-Disposition",
+                    "attachment; filename=\"" + stem.toUtf8() + ".flac\"");
     return r;
 }
 

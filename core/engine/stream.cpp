@@ -1,5 +1,7 @@
 #include "core/engine/stream.h"
 
+#include <c10/core/GradMode.h>
+
 #include <algorithm>
 #include <chrono>
 #include <deque>
@@ -342,7 +344,7 @@ void applyBagStreamed(const Bag& bag, int64_t length, const MixReader& read,
                       const ProgressCallback& progress, const CancelToken* cancel) {
     if (length <= 0) throw Error("the mix is empty");
     checkApplyOptions(bag, options);
-    at::NoGradGuard noGrad;
+    c10::NoGradGuard noGrad;
     struct ReleaseCache {  // also when cancelled or failed
         ~ReleaseCache() { releaseCachedBlocks(); }
     } releaseCache;

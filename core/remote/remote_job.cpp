@@ -10,6 +10,7 @@
 #include <QLocale>
 #include <QNetworkReply>
 #include <QSaveFile>
+#include <QTimeZone>
 
 #include <algorithm>
 
@@ -34,8 +35,8 @@ int retryAfterSeconds(const QByteArray& header, int fallback) {
     const QDateTime when = QLocale::c().toDateTime(QString::fromLatin1(header.trimmed()),
                                                    "ddd, dd MMM yyyy hh:mm:ss 'GMT'");
     if (when.isValid()) {
-        QDateTime utc = when;
-        utc.setTimeSpec(Qt::UTC);
+        // The date and time read, in UTC (setTimeSpec() is deprecated in Qt 6.8).
+        const QDateTime utc(when.date(), when.time(), QTimeZone::utc());
         return std::max(0, static_cast<int>(QDateTime::currentDateTimeUtc().secsTo(utc)));
     }
     return fallback;

@@ -1,5 +1,7 @@
 // apply.cpp's behaviour beyond the reference cases: shifts, batching, segments, progress,
 // cancellation and bags.
+#include <c10/core/GradMode.h>
+
 #include <random>
 
 #include <QTemporaryDir>
@@ -95,7 +97,7 @@ private Q_SLOTS:
                                      at::arange(segment - segment / 2, 0, -1, at::kFloat)});
         weight = weight / weight.max();
         at::Tensor out = at::zeros({1, 4, 2, length}), sum = at::zeros({length});
-        at::NoGradGuard noGrad;
+        c10::NoGradGuard noGrad;
         for (int64_t offset = 0; offset < length; offset += stride) {
             const int64_t len = std::min(segment, length - offset);
             const int64_t valid = model->validLength(len), delta = valid - len;

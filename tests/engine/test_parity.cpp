@@ -1,6 +1,8 @@
 // The engine against the official Demucs: every reference case to 1e-4 of the output scale,
 // through the engine's facade and, in the whole app's build, through music-split-cli (float32
 // WAV in and out). Builds in the engine-only configuration too (LibTorch and Qt Test).
+#include <c10/core/GradMode.h>
+
 #include <algorithm>
 
 #include <QProcess>
@@ -42,7 +44,7 @@ private Q_SLOTS:
         at::Tensor in =
             at::constant_pad_nd(mix.slice(-1, 0, len), {0, len - std::min(len, mix.size(-1))})
                 .unsqueeze(0);
-        at::NoGradGuard guard;
+        c10::NoGradGuard guard;
         at::Tensor out = model->forward(in);
         QCOMPARE(out.sizes().vec(), ref.sizes().vec());
         const double err = test::relativeError(out, ref);

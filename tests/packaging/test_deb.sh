@@ -9,8 +9,15 @@ rm -f music-split_*_amd64.deb
 cpack -G DEB >/dev/null
 deb=$(ls music-split_*_amd64.deb)
 info=$(dpkg-deb -I "$deb")
-for dep in libtorch1.13 libqt6widgets6 libavformat59 libopenblas0-pthread; do
-  grep -q "Depends:.*$dep" <<<"$info" || { echo "Depends lacks $dep"; exit 1; }
+# The Depends name the packages of the libraries this build linked, whose names change with the
+# release (libtorch1.13 and libavformat59 on Debian 12, libtorch2.6 and libavformat61 on 13).
+deps=(libopenblas0-pthread)
+for lib in $(ldd app/music-split | awk '/lib(torch_cpu|Qt6Widgets|avformat)\.so/ {print $3}'); do
+  deps+=("$(dpkg -S "$(readlink -f "$lib")" | cut -d: -f1)")
+done
+[ ${#deps[@]} -eq 4 ] || { echo "app/music-split does not link LibTorch, Qt Widgets and FFmpeg"; exit 1; }
+for dep in "${deps[@]}"; do
+  grep -q "Depends:.*\b$dep\b" <<<"$info" || { echo "Depends lacks $dep"; exit 1; }
 done
 grep -q "Recommends: yt-dlp" <<<"$info" || { echo "no Recommends: yt-dlp"; exit 1; }
 # apt can install it from Debian's packages alone (a simulation: nothing changes on this machine).

@@ -9,6 +9,7 @@
 
 #include <functional>
 
+#include "app/server/http_compat.h"
 #include "core/file_names.h"
 #include "tests/remote/remote_helpers.h"
 
@@ -71,7 +72,7 @@ struct ScriptedServer {
             rec(r);
             return Response(QJsonObject{{"status", "deleted"}});
         });
-        url = QUrl(QString("http://127.0.0.1:%1").arg(http.listen(QHostAddress::LocalHost)));
+        url = QUrl(QString("http://127.0.0.1:%1").arg(http::listen(http, QHostAddress::LocalHost)));
     }
 
     RemoteConfig config() const {
@@ -85,7 +86,7 @@ struct ScriptedServer {
 
 Response busy(const QByteArray& retryAfter) {
     Response r(QJsonObject{{"detail", "rate limited"}}, Status::TooManyRequests);
-    r.setHeader("Retry-After", retryAfter);
+    http::setHeader(r, "Retry-After", retryAfter);
     return r;
 }
 
@@ -253,9 +254,8 @@ private Q_SLOTS:
         ScriptedServer s, other;
         QList<QPair<QString, QByteArray>> seen;  // path, Authorization
         for (ScriptedServer* srv : {&s, &other})
-            srv->http.afterRequest([&seen](Response&& r, const QHttpServerRequest& req) {
+            http::afterEachRequest(srv->http, [&seen](const QHttpServerRequest& req) {
                 seen << qMakePair(req.url().toString(), req.value("Authorization"));
-                return std::move(r);
             });
         const QString foreign = other.url.toString() + "/download/s1/vocals";
         s.status = [foreign] {
@@ -313,10 +313,8 @@ private Q_SLOTS:
     void bearerTokenIsSent() {
         ScriptedServer s;
         QByteArray auth;
-        s.http.afterRequest([&](Response&& r, const QHttpServerRequest& req) {
-            auth = req.value("Authorization");
-            return std::move(r);
-        });
+        http::afterEachRequest(
+            s.http, [&](const QHttpServerRequest& req) { auth = req.value("Authorization"); });
         RemoteConfig c = s.config();
         c.token = "abc123";
         const JobOutcome o = runRemote(c, song_, "htdemucs", out_);

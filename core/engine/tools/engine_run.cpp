@@ -5,6 +5,8 @@
 //       [--bag-segment S] [--segment S] [--overlap F] [--shifts N] [--device D] [--precision P]
 //       [--threads N] [--batch N] [--forward] [--compare REF.npy [--tolerance T]] IN.npy OUT.npy
 //   music-split-engine-run --config htdemucs --seconds 30 [options]   (random weights, timing)
+#include <c10/core/GradMode.h>
+
 #include <chrono>
 #include <cstdlib>
 #include <iostream>
@@ -127,7 +129,7 @@ int main(int argc, char** argv) {
         const auto start = std::chrono::steady_clock::now();
         at::Tensor out;
         if (forwardOnly) {
-            at::NoGradGuard noGrad;
+            c10::NoGradGuard noGrad;
             const Model& m = *bag.models().front();
             const int64_t len = m.segment().samples(m.samplerate());
             at::Tensor in = mix.slice(-1, 0, len);

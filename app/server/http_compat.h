@@ -1,0 +1,54 @@
+#pragma once
+// Qt's HTTP server changed its API in 6.8 (Debian 13) from 6.4 (Debian 12): listen() and the
+// response's setHeader() are gone, afterRequest() became addAfterRequestHandler(). These take the
+// form the Qt at hand has; the server and the tests' scripted servers use them.
+#include <QHostAddress>
+#include <QHttpServer>
+#include <QHttpServerRequest>
+#include <QHttpServerResponse>
+#include <QTcpServer>
+#include <QtGlobal>
+#if QT_VERSION >= QT_VERSION_CHECK(6, 8, 0)
+#include <QHttpHeaders>
+#endif
+
+namespace msplit::http {
+
+// Serves `server` on address:port (0: any free port); the port, or 0 when it cannot listen.
+inline quint16 listen(QHttpServer& server, const QHostAddress& address, quint16 port = 0) {
+    auto* tcp = new QTcpServer(&server);
+    if (!tcp->listen(address, port)) {
+        delete tcp;
+        return 0;
+    }
+    server.bind(tcp);
+    return tcp->serverPort();
+}
+
+// Sets one header of a response, replacing any of the same name.
+inline void setHeader(QHttpServerResponse& response, const QByteArray& name,
+                      const QByteArray& value) {
+#if QT_VERSION >= QT_VERSION_CHECK(6, 8, 0)
+    QHttpHeaders headers = response.headers();
+    headers.replaceOrAppend(name, value);
+    response.setHeaders(std::move(headers));
+#else
+    response.setHeader(name, value);
+#endif
+}
+
+// Calls `seen(request)` after each request `server` answered.
+template <typename Seen>
+void afterEachRequest(QHttpServer& server, Seen seen) {
+#if QT_VERSION >= QT_VERSION_CHECK(6, 8, 0)
+    server.addAfterRequestHandler(&server, [seen](const QHttpServerRequest& request,
+                                                  QHttpServerResponse&) { seen(request); });
+#else
+    server.afterRequest([seen](QHttpServerResponse&& response, const QHttpServerRequest& request) {
+        seen(request);
+        return std::move(response);
+    });
+#endif
+}
+
+}  // namespace msplit::http
