@@ -22,6 +22,8 @@ PACKAGES=(
   # core: audio I/O through FFmpeg's libraries, logging, YAML (model repos and catalog)
   libavformat-dev libavcodec-dev libavutil-dev libswresample-dev
   libspdlog-dev libfmt-dev libyaml-cpp-dev
+  # practice tools: tempo and pitch (Rubber Band 3, its R3 engine), beats (aubio)
+  librubberband-dev libaubio-dev
   # models: htdemucs's ONNX export read with protobuf (onnx.proto comes with python3-onnx), the
   # npm package holding it with libarchive
   libprotobuf-dev protobuf-compiler python3-onnx libarchive-dev

@@ -13,10 +13,18 @@ int runSeparate(const QStringList& args);
 int runBench(const QStringList& args);
 int runBenchPlayer(const QStringList& args);
 int runModels(const QStringList& args);
+int runMix(const QStringList& args);
 
 // Parses a subcommand's arguments (args[0] is its name). Returns -1 to go on, or the exit status
 // when the command is done: 0 after --help, 2 after printing a parse error.
 int parseCommand(QCommandLineParser& p, const QStringList& args);
+
+// A refused command line (exit status 2); other errors are the work's (status 1).
+struct UsageError {
+    std::string message;
+};
+// `text` as a number, or UsageError naming --`option`.
+double parseNumber(const QString& text, const QString& option);
 
 // "TEXT (default: VALUE)." for an option's help.
 QString withDefault(const QString& text, double value);

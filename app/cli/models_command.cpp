@@ -59,6 +59,15 @@ int parseCommand(QCommandLineParser& p, const QStringList& args) {
     return parseCommandLine(p, argv, "music-split-cli");
 }
 
+double parseNumber(const QString& text, const QString& option) {
+    bool ok = false;
+    const double v = text.toDouble(&ok);
+    if (!ok)
+        throw UsageError{"--" + option.toStdString() + " expects a number, got '" +
+                         text.toStdString() + "'"};
+    return v;
+}
+
 QString withDefault(const QString& text, double value) {
     return QString("%1 (default: %2).").arg(text).arg(value);
 }

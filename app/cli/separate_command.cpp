@@ -47,20 +47,6 @@ struct Options {
     QString toStdout;  // --stdout STEM: only that stem, as a WAV stream on standard output
 };
 
-// A refused command line (exit status 2); other errors are the work's (status 1).
-struct UsageError {
-    std::string message;
-};
-
-double parseNumber(const QString& text, const QString& option) {
-    bool ok = false;
-    const double v = text.toDouble(&ok);
-    if (!ok)
-        throw UsageError{"--" + option.toStdString() + " expects a number, got '" +
-                         text.toStdString() + "'"};
-    return v;
-}
-
 // The command line into options, with no side effects (no download, no exit). Returns -1 to go
 // on, or the exit status after --help or a refused command line.
 int parse(const QStringList& args, Options& o) {

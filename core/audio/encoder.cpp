@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <memory>
 #include <vector>
 
@@ -303,6 +304,24 @@ void encodeSpool(const std::string& path, int sampleRate, const FloatSpool& spoo
         writer.write(scaled.data(), n);
     });
     writer.commit();
+}
+
+void encodeStream(const std::string& path, int sampleRate, int channels,
+                  const EncodeOptions& options,
+                  const std::function<int64_t(float* planar, int64_t max)>& read) {
+    constexpr int64_t kBlock = 1 << 16;
+    std::vector<float> block(size_t(channels * kBlock));
+    if (options.clip != ClipMode::Rescale) {
+        AudioWriter writer(path, sampleRate, channels, options);
+        while (const int64_t n = read(block.data(), kBlock))
+            writer.write(block.data(), n);
+        writer.commit();
+        return;
+    }
+    FloatSpool spool(std::filesystem::absolute(path).parent_path().string(), channels);
+    while (const int64_t n = read(block.data(), kBlock))
+        spool.append(block.data(), n);
+    encodeSpool(path, sampleRate, spool, options);
 }
 
 void encodeAudio(const std::string& path, const AudioBuffer& input, const EncodeOptions& options,

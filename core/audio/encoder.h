@@ -57,6 +57,13 @@ private:
 void encodeSpool(const std::string& path, int sampleRate, const FloatSpool& spool,
                  const EncodeOptions& options);
 
+// Writes audio that `read` gives block by block (planar, channel after channel, n frames each;
+// it returns n, 0 at the end) into `path`, atomically, with any clip mode: Rescale goes by way
+// of a spool beside `path`, since it needs the whole audio's peak. Throws Error.
+void encodeStream(const std::string& path, int sampleRate, int channels,
+                  const EncodeOptions& options,
+                  const std::function<int64_t(float* planar, int64_t max)>& read);
+
 // The clip mode applied in place (exposed for the player's export of the current mix).
 void applyClipMode(AudioBuffer& audio, ClipMode mode);
 

@@ -8,7 +8,6 @@
 #include <vector>
 
 #include "core/audio/decoder.h"
-#include "core/audio/float_spool.h"
 #include "core/error.h"
 #include "core/jobs/separation.h"
 
@@ -108,27 +107,6 @@ private:
     std::vector<float> block_, part_;  // reused from block to block
 };
 
-// Writes one stem from its reader: straight through, or by way of a spool when rescaling needs
-// the whole stem's peak (as encodeAudio: divided by max(1.01 x peak, 1)).
-void writeStem(StemReader& in, const std::string& target, int rate, const EncodeOptions& encode) {
-    const int C = in.channels();
-    constexpr int64_t kBlock = 1 << 16;
-    std::vector<float> block(size_t(C * kBlock));
-    if (encode.clip != ClipMode::Rescale) {
-        AudioWriter writer(target, rate, C, encode);
-        while (const int64_t n = in.read(block.data(), kBlock))
-            writer.write(block.data(), n);
-        writer.commit();
-        return;
-    }
-    const std::string folder =
-        QFileInfo(QString::fromStdString(target)).absolutePath().toStdString();
-    FloatSpool spool(folder, C);
-    while (const int64_t n = in.read(block.data(), kBlock))
-        spool.append(block.data(), n);
-    encodeSpool(target, rate, spool, encode);
-}
-
 }  // namespace
 
 QStringList exportTargets(const JobRecord& r, const ExportOptions& o) {
@@ -160,7 +138,8 @@ QStringList exportStems(const JobRecord& r, const ExportOptions& o,
             parts = stemParts(r, sources);
         }
         StemReader reader(std::move(parts));
-        writeStem(reader, targets[i].toStdString(), defaults::kSampleRate, o.encode);
+        encodeStream(targets[i].toStdString(), defaults::kSampleRate, reader.channels(), o.encode,
+                     [&](float* planar, int64_t max) { return reader.read(planar, max); });
         if (progress && !progress(double(i + 1) / double(stems.size())))
             throw Error(ErrorKind::Cancelled, "", "export cancelled");
     }
