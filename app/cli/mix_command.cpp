@@ -124,8 +124,10 @@ int runMix(const QStringList& args) {
     try {
         const StemSet stems = stemsInFolder(o.folder);
         checkMix(stems, o.mix);  // before anything is written
-        mixStems(stems, o.mix, o.output, o.encode, [](double f) {
-            std::fprintf(stderr, "\rMixing: %5.1f%%", 100 * f);
+        int shown = -1;
+        mixStems(stems, o.mix, o.output, o.encode, [&shown](double f) {
+            if (int(100 * f) != shown)
+                std::fprintf(stderr, "\rMixing: %3d%%", shown = int(100 * f));
             return true;
         });
         std::fprintf(stderr, "\nWrote %s\n", qPrintable(o.output));

@@ -27,6 +27,9 @@ constexpr int64_t kLengthSlack = 2048;
 std::string text(const QString& s) {
     return s.toStdString();
 }
+std::string seconds(double s) {
+    return QString::number(s, 'g', 6).toStdString() + " s";
+}
 
 // The mix's frames from `from`: each heard stem read through its own reader, scaled, summed.
 class StemSum {
@@ -152,11 +155,11 @@ void checkMix(const StemSet& set, const MixSettings& mix) {
             throw Error(ErrorKind::InvalidInput, text(it.key()), "pan must be from -1 to 1");
     }
     Stretcher::check(mix.tempo, mix.semitones);
-    const double seconds = double(set.frames) / set.sampleRate;
-    const double to = mix.to < 0 ? seconds : mix.to;
-    if (!(mix.from >= 0 && mix.from < seconds) || !(to > mix.from) || !(to <= seconds + 1e-6))
-        throw Error(ErrorKind::InvalidInput, std::to_string(mix.from) + "-" + std::to_string(to),
-                    "the range must lie within the song's " + std::to_string(seconds) + " s");
+    const double length = double(set.frames) / set.sampleRate;
+    const double to = mix.to < 0 ? length : mix.to;
+    if (!(mix.from >= 0 && mix.from < length) || !(to > mix.from) || !(to <= length + 1e-6))
+        throw Error(ErrorKind::InvalidInput, seconds(mix.from) + " to " + seconds(to),
+                    "the range must be within the song (" + seconds(length) + ")");
     bool anySolo = false, anyHeard = false;
     for (const QString& name : set.names)
         anySolo = anySolo || mix.levels.value(name).solo;

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <climits>
 #include <cmath>
+#include <cstdio>
 #include <random>
 
 #include "core/error.h"
@@ -57,11 +58,16 @@ bool finerEngineFastEnough() {
 }
 
 void Stretcher::check(double tempo, double semitones) {
+    auto text = [](double v) {
+        char s[32];
+        std::snprintf(s, sizeof s, "%g", v);
+        return std::string(s);
+    };
     if (!(tempo >= kMinTempo && tempo <= kMaxTempo))
-        throw Error(ErrorKind::InvalidInput, std::to_string(tempo),
+        throw Error(ErrorKind::InvalidInput, "tempo " + text(tempo),
                     "tempo must be from 0.25 to 2 (25 % to 200 %)");
     if (!(std::abs(semitones) <= kMaxSemitones))
-        throw Error(ErrorKind::InvalidInput, std::to_string(semitones),
+        throw Error(ErrorKind::InvalidInput, "pitch " + text(semitones),
                     "pitch must be from -12 to +12 semitones");
 }
 
