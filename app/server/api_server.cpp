@@ -1,16 +1,21 @@
 #include "app/server/api_server.h"
 #include "app/server/url_guard.h"
 
+#include <QCoreApplication>
 #include <QFile>
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QPointer>
 #include <QRegularExpression>
+#include <QUuid>
+#include <QtConcurrent/QtConcurrentRun>
 
 #include <spdlog/spdlog.h>
 
 #include "app/server/http_compat.h"
+#include "app/server/mix_request.h"
 #include "app/server/multipart_form.h"
 #include "core/audio/decoder.h"
 #include "core/error.h"
@@ -99,6 +104,7 @@ void ApiServer::addRoutes() {
                                        metrics_.render(jobs_.activeCount()));
         });
     });
+    http_.route("/mix", M::Post, [this](const QHttpServerRequest& r) { return mix(r); });
     http_.route("/cleanup/<arg>", M::Delete,
                 [this](const QString& session, const QHttpServerRequest& r) {
                     return serve("/cleanup", r, [&] {
@@ -112,8 +118,7 @@ void ApiServer::addRoutes() {
 QHttpServerResponse ApiServer::serve(const QString& route, const QHttpServerRequest& request,
                                      const Handler& handler) {
     auto response = [&]() -> QHttpServerResponse {
-        if (!options_.token.isEmpty() &&
-            request.value("Authorization") != "Bearer " + options_.token.toUtf8())
+        if (!authorized(request))
             return fault(Status::Unauthorized, tr("missing or wrong bearer token"));
         try {
             return handler();
@@ -124,6 +129,75 @@ QHttpServerResponse ApiServer::serve(const QString& route, const QHttpServerRequ
     }();
     metrics_.countRequest(route, static_cast<int>(response.statusCode()));
     return response;
+}
+
+bool ApiServer::authorized(const QHttpServerRequest& request) const {
+    return options_.token.isEmpty() ||
+           request.value("Authorization") == "Bearer " + options_.token.toUtf8();
+}
+
+QFuture<QHttpServerResponse> ApiServer::mix(const QHttpServerRequest& request) {
+    auto now = [this](QHttpServerResponse r) {
+        metrics_.countRequest("/mix", static_cast<int>(r.statusCode()));
+        return QtFuture::makeReadyFuture(std::move(r));
+    };
+    if (!authorized(request))
+        return now(fault(Status::Unauthorized, tr("missing or wrong bearer token")));
+    QJsonParseError err{};
+    const QJsonObject body = QJsonDocument::fromJson(request.body(), &err).object();
+    if (err.error != QJsonParseError::NoError)
+        return now(
+            fault(Status::BadRequest, tr("the body is not JSON: %1").arg(err.errorString())));
+    const QString session = body["session_id"].toString();
+    const ServerJob* job = jobs_.bySession(session);
+    if (!job) return now(fault(Status::NotFound, tr("no session '%1'").arg(session)));
+    if (job->status != "done")
+        return now(fault(Status::Conflict,
+                         tr("the separation is not done (status: %1)").arg(job->status)));
+    StemSet stems;
+    MixSettings settings;
+    try {
+        stems = stemsInFolder(job->resultFolder);
+        settings = mixSettings(body, stems.names);
+        checkMix(stems, settings);
+    } catch (const Error& e) {
+        return now(
+            fault(e.kind() == ErrorKind::InvalidInput ? Status::BadRequest : Status::NotFound,
+                  QString::fromUtf8(e.what())));
+    }
+    // Written beside the stems (same disk), read back, removed: minutes of Rubber Band must not
+    // hold up the other requests, so it runs on the thread pool.
+    const QString target =
+        job->resultFolder + "/.mix-" + QUuid::createUuid().toString(QUuid::Id128) + ".flac";
+    QPointer<ApiServer> self(this);
+    return QtConcurrent::run([stems, settings, target, self]() {
+        QHttpServerResponse r = [&] {
+            try {
+                EncodeOptions flac;
+                flac.format = FileFormat::Flac;
+                flac.depth = SampleFormat::Int24;
+                flac.clip = ClipMode::Clamp;  // as the player plays it: no whole-song rescale
+                mixStems(stems, settings, target, flac);
+                QFile f(target);
+                if (!f.open(QIODevice::ReadOnly))
+                    throw Error(ErrorKind::Io, target.toStdString(), "the mix went missing");
+                QHttpServerResponse ok("audio/flac", f.readAll());
+                http::setHeader(ok, "Content-Disposition", "attachment; filename=\"mix.flac\"");
+                return ok;
+            } catch (const Error& e) {
+                return fault(Status::InternalServerError, QString::fromUtf8(e.what()));
+            }
+        }();
+        QFile::remove(target);
+        const int status = static_cast<int>(r.statusCode());
+        QMetaObject::invokeMethod(
+            QCoreApplication::instance(),
+            [self, status] {
+                if (self) self->metrics_.countRequest("/mix", status);
+            },
+            Qt::QueuedConnection);
+        return r;
+    });
 }
 
 std::vector<std::string> ApiServer::modelNames() const {

@@ -1,7 +1,8 @@
 #pragma once
 // The Music Split REST API on QHttpServer: uploads and YouTube links in, job status, FLAC stems
-// out, model list, health and metrics. Limits answer with the service's status codes (400, 401,
-// 404, 413, 429, 503); errors carry {"detail": "..."} like the FastAPI service does.
+// out, mixes of them, model list, health and metrics. Limits answer with the service's status codes
+// (400, 401, 404, 413, 429, 503); errors carry {"detail": "..."} like the FastAPI service does.
+#include <QFuture>
 #include <QHttpServer>
 #include <QHttpServerResponse>
 #include <QJsonObject>
@@ -40,6 +41,9 @@ private:
     QHttpServerResponse models() const;
     QHttpServerResponse model(const QString& name) const;
     QHttpServerResponse health() const;
+    // POST /mix: the session's stems mixed (off the server's thread) into a 24-bit FLAC.
+    QFuture<QHttpServerResponse> mix(const QHttpServerRequest& request);
+    bool authorized(const QHttpServerRequest& request) const;
     // 400/503/429 checks shared by both ways of submitting; empty when the job may go on.
     std::optional<QHttpServerResponse> refuse(const QString& model) const;
     std::optional<QHttpServerResponse> tooBusy() const;  // 429 at --max-pending

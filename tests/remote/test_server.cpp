@@ -3,6 +3,8 @@
 // mode.
 #include <QDir>
 #include <QDirIterator>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QProcess>
 #include <QTemporaryDir>
 #include <QtTest>
@@ -346,6 +348,86 @@ private Q_SLOTS:
         while (left.hasNext())
             files << QFileInfo(left.next()).fileName();
         QCOMPARE(files, QStringList({"job.json"}));
+    }
+
+    // POST /mix as the hosted service has it: {session_id, stems: {name: volume}} answered with a
+    // 24-bit FLAC of those stems at those volumes; tempo and semitones on top; bad requests in
+    // plain words.
+    void mixOverHttp() {
+        QTemporaryDir jobs, tmp;
+        ServerProcess server;
+        QVERIFY(server.start(jobs.path(), {"--token", "t0k"}));
+        QByteArray type;
+        HttpReply r =
+            http("POST", server.url("/separate"),
+                 formBody(readAll(shortSong(tmp.path(), 3)), "htdemucs_tiny", &type), type, "t0k");
+        const QString id = r.json()["job_id"].toString(),
+                      session = r.json()["session_id"].toString();
+        QDeadlineTimer deadline(120000);
+        while (http("GET", server.url("/status/" + id), {}, {}, "t0k").json()["status"] != "done" &&
+               !deadline.hasExpired())
+            QTest::qWait(100);
+        auto stem = [&](const QString& name) {
+            const QString file = tmp.filePath(name + ".flac");
+            QFile f(file);
+            f.open(QIODevice::WriteOnly);
+            f.write(
+                http("GET", server.url("/download/" + session + "/" + name), {}, {}, "t0k").body);
+            f.close();
+            return decodeAudio(file.toStdString(), 44100, 2);
+        };
+        const AudioBuffer vocals = stem("vocals"), drums = stem("drums");
+        auto post = [&](const QJsonObject& body, const QByteArray& token = "t0k") {
+            return http("POST", server.url("/mix"), QJsonDocument(body).toJson(),
+                        "application/json", token);
+        };
+        r = post(
+            {{"session_id", session}, {"stems", QJsonObject{{"vocals", 1.0}, {"drums", 0.5}}}});
+        QCOMPARE(r.status, 200);
+        QVERIFY(r.body.startsWith("fLaC"));
+        QFile out(tmp.filePath("mix.flac"));
+        QVERIFY(out.open(QIODevice::WriteOnly));
+        out.write(r.body);
+        out.close();
+        AudioInfo info;
+        const AudioBuffer mix = decodeAudio(out.fileName().toStdString(), 44100, 2, &info);
+        QCOMPARE(QString::fromStdString(info.codec), QString("flac"));
+        QCOMPARE(mix.frames(), vocals.frames());
+        double worst = 0;  // the sum, up to 24-bit steps (the stems' and the mix's)
+        for (size_t k = 0; k < mix.samples.size(); ++k)
+            worst = std::max(
+                worst,
+                double(std::abs(mix.samples[k] - (vocals.samples[k] + 0.5f * drums.samples[k]))));
+        QVERIFY2(worst < 4.0 / 8388608.0, qPrintable(QString::number(worst)));
+
+        r = post({{"session_id", session}, {"tempo", 1.25}, {"semitones", -2}});
+        QCOMPARE(r.status, 200);
+        QFile stretched(tmp.filePath("stretched.flac"));
+        QVERIFY(stretched.open(QIODevice::WriteOnly));
+        stretched.write(r.body);
+        stretched.close();
+        const int64_t frames = decodeAudio(stretched.fileName().toStdString(), 44100, 2).frames();
+        QCOMPARE(frames, std::llround(vocals.frames() / 1.25));
+
+        QCOMPARE(post({{"session_id", session}}, "wrong").status, 401);
+        QCOMPARE(post({{"session_id", "nope"}}).status, 404);
+        for (const QJsonObject& bad :
+             {QJsonObject{{"session_id", session}, {"stems", QJsonObject{{"guitar", 1.0}}}},
+              QJsonObject{{"session_id", session}, {"stems", QJsonObject{{"vocals", "loud"}}}},
+              QJsonObject{{"session_id", session}, {"stems", QJsonObject{{"vocals", -1.0}}}},
+              QJsonObject{{"session_id", session}, {"stems", QJsonObject{{"vocals", 0.0}}}},
+              QJsonObject{{"session_id", session}, {"tempo", 3.0}},
+              QJsonObject{{"session_id", session}, {"semitones", "up"}}}) {
+            r = post(bad);
+            QVERIFY2(r.status == 400, qPrintable(QJsonDocument(bad).toJson()));
+            QVERIFY(!r.json()["detail"].toString().isEmpty());
+        }
+        QCOMPARE(http("POST", server.url("/mix"), "{not json", "application/json", "t0k").status,
+                 400);
+        // Nothing of the mixes is left beside the stems.
+        QDirIterator left(jobs.path(), {".mix-*"}, QDir::Files | QDir::Hidden,
+                          QDirIterator::Subdirectories);
+        QVERIFY(!left.hasNext());
     }
 
     void finishedJobsExpire() {
