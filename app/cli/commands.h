@@ -14,6 +14,7 @@ int runBench(const QStringList& args);
 int runBenchPlayer(const QStringList& args);
 int runModels(const QStringList& args);
 int runMix(const QStringList& args);
+int runAnalyze(const QStringList& args);
 
 // Parses a subcommand's arguments (args[0] is its name). Returns -1 to go on, or the exit status
 // when the command is done: 0 after --help, 2 after printing a parse error.

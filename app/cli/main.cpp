@@ -17,6 +17,7 @@ const char* kUsage =
     "commands:\n"
     "  separate INPUT... [-o OUT] [-n NAME] ...   split songs into stems (see separate --help)\n"
     "  mix DIR -o OUT [--mute STEM] [--tempo R] ...  mix a folder of stems (see mix --help)\n"
+    "  analyze DIR [--json]                      tempo, beats, key and chords of stems\n"
     "  bench [--config htdemucs] [--seconds N]    time a full-size model with random weights\n"
     "  bench-player [--minutes 60]                time opening and seeking a long song\n"
     "  models [list|download|import|verify|remove] manage the model cache\n"
@@ -60,6 +61,7 @@ int main(int argc, char** argv) {
     const QString command = args.first();
     if (command == "separate") return msplit::cli::runSeparate(args);
     if (command == "mix") return msplit::cli::runMix(args);
+    if (command == "analyze") return msplit::cli::runAnalyze(args);
     if (command == "bench") return msplit::cli::runBench(args);
     if (command == "bench-player") return msplit::cli::runBenchPlayer(args);
     if (command == "models") return msplit::cli::runModels(args);

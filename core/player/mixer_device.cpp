@@ -10,8 +10,9 @@ extern "C" {
 
 namespace msplit {
 
-MixerDevice::MixerDevice(Mixer& mixer, const QAudioFormat& format, QObject* parent)
-    : QIODevice(parent), mixer_(mixer), format_(format) {
+MixerDevice::MixerDevice(Mixer& mixer, const QAudioFormat& format, Stretcher* stretcher,
+                         QObject* parent)
+    : QIODevice(parent), mixer_(mixer), stretcher_(stretcher), format_(format) {
     // A device that cannot play the mixer's rate gets it converted here (libswresample).
     if (format.sampleRate() != mixer.sampleRate()) {
         AVChannelLayout stereo = AV_CHANNEL_LAYOUT_STEREO;
@@ -32,6 +33,29 @@ MixerDevice::~MixerDevice() {
     swr_free(&ctx);
 }
 
+int64_t MixerDevice::pull(float* out, int64_t frames) {
+    if (stretcher_ && !stretching() && stretcher_->active()) {
+        stretcher_->reset();  // from the mixer's position on
+        stretching_ = true;
+    }
+    if (!stretching()) return mixer_.render(out, frames);
+    planar_.resize(size_t(2 * frames));
+    const int64_t n = stretcher_->render(planar_.data(), frames, [this](float* in, int64_t want) {
+        mixed_.resize(size_t(2 * want));
+        const int64_t got = mixer_.render(mixed_.data(), want);
+        for (int64_t i = 0; i < got; ++i) {
+            in[i] = mixed_[size_t(2 * i)];
+            in[want + i] = mixed_[size_t(2 * i + 1)];
+        }
+        return got;
+    });
+    for (int64_t i = 0; i < n; ++i) {
+        out[2 * i] = planar_[size_t(i)];
+        out[2 * i + 1] = planar_[size_t(frames + i)];
+    }
+    return n;
+}
+
 qint64 MixerDevice::readData(char* data, qint64 maxSize) {
     const int bpf = format_.bytesPerFrame();
     const qint64 frames = bpf > 0 ? maxSize / bpf : 0;
@@ -42,7 +66,7 @@ qint64 MixerDevice::readData(char* data, qint64 maxSize) {
         const int64_t in =
             av_rescale_rnd(frames, mixer_.sampleRate(), format_.sampleRate(), AV_ROUND_DOWN);
         source_.resize(static_cast<size_t>(2 * std::max<int64_t>(in, 1)));
-        const int64_t rendered = in > 0 ? mixer_.render(source_.data(), in) : 0;
+        const int64_t rendered = in > 0 ? pull(source_.data(), in) : 0;
         buffer_.resize(static_cast<size_t>(2 * frames));
         auto* out = reinterpret_cast<uint8_t*>(buffer_.data());
         const auto* src = reinterpret_cast<const uint8_t*>(source_.data());
@@ -51,7 +75,7 @@ qint64 MixerDevice::readData(char* data, qint64 maxSize) {
         if (rendered == 0 && got == 0) Q_EMIT ended();
     } else {
         buffer_.resize(static_cast<size_t>(2 * frames));
-        got = mixer_.render(buffer_.data(), frames);
+        got = pull(buffer_.data(), frames);
         if (got < frames) Q_EMIT ended();
     }
     const int channels = format_.channelCount();

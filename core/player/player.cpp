@@ -276,7 +276,7 @@ void Player::play() {
         }
         sink_ = new QAudioSink(out, format_, this);
         sink_->setBufferSize(format_.bytesForDuration(100000));  // 100 ms: seeks feel immediate
-        device_ = new MixerDevice(*mixer_, format_, this);
+        device_ = new MixerDevice(*mixer_, format_, stretcher_.get(), this);
         connect(device_, &MixerDevice::ended, this, [this] {
             QMetaObject::invokeMethod(
                 this, [this] { pause(); }, Qt::QueuedConnection);
@@ -328,14 +328,39 @@ qint64 Player::position() const {
     const int bpf = format_.bytesPerFrame();
     const qint64 queued = bpf ? (sink_->bufferSize() - sink_->bytesFree()) / bpf : 0;
     const auto [loopStart, loopEnd] = mixer_->loop();
+    const bool stretching = device_ && device_->stretching();
     return heardPosition(mixer_->position(), queued, format_.sampleRate(), mixer_->sampleRate(),
-                         loopStart, loopEnd);
+                         loopStart, loopEnd, stretching ? stretcher_->tempo() : 1.0,
+                         stretching ? stretcher_->pending() : 0);
+}
+
+Stretcher& Player::stretcher() {
+    if (!stretcher_) {
+        stretcher_ = std::make_unique<Stretcher>(44100, 2);
+        if (playing_) {  // the device playing now was made without it
+            const qint64 heard = position();
+            stopSink();
+            playing_ = false;
+            mixer_->seek(heard);
+            play();
+        }
+    }
+    return *stretcher_;
+}
+
+void Player::setTempo(double tempo) {
+    stretcher().setTempo(tempo);
+}
+
+void Player::setSemitones(double semitones) {
+    stretcher().setSemitones(semitones);
 }
 
 int64_t heardPosition(int64_t rendered, int64_t queued, int deviceRate, int mixerRate,
-                      int64_t loopStart, int64_t loopEnd) {
+                      int64_t loopStart, int64_t loopEnd, double tempo, int64_t inStretcher) {
     // What waits in the device's buffer is in its own rate; the mixer counts in the song's.
     if (deviceRate > 0 && deviceRate != mixerRate) queued = queued * mixerRate / deviceRate;
+    queued = int64_t(double(queued) * tempo) + inStretcher;
     int64_t pos = rendered - queued;
     // Just after a wrap, what is heard is still the end of the loop.
     if (loopEnd > loopStart && rendered >= loopStart && pos < loopStart)

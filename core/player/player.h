@@ -16,6 +16,7 @@
 #include "core/audio/live_song.h"
 #include "core/audio/peaks.h"
 #include "core/player/mixer.h"
+#include "core/practice/stretcher.h"
 
 class QAudioSink;
 
@@ -63,6 +64,13 @@ public:
     void stop();  // pause and back to the start
     void seek(qint64 frame);
     bool playing() const { return playing_; }
+    // Tempo (0.25-2, keeping the pitch) and pitch (+-12 semitones, keeping the tempo) of what is
+    // heard, changed while it plays: the mix is stretched once after the stems are summed, so they
+    // cannot drift apart; positions stay in song time.
+    void setTempo(double tempo);
+    void setSemitones(double semitones);
+    double tempo() const { return stretcher_ ? stretcher_->tempo() : 1.0; }
+    double semitones() const { return stretcher_ ? stretcher_->semitones() : 0.0; }
     // The frame being heard now (the mixer's position minus what waits in the sink's buffer).
     qint64 position() const;
     qint64 length() const { return mixer_ ? mixer_->length() : 0; }
@@ -93,7 +101,9 @@ public:
 private:
     void install(std::vector<LaneSpec> lanes);
     void stopSink();
+    Stretcher& stretcher();  // made on first use (Rubber Band's set-up is not free)
     std::unique_ptr<Mixer> mixer_;
+    std::unique_ptr<Stretcher> stretcher_;
     std::vector<LaneSpec> lanes_;
     QStringList names_;
     QAudioSink* sink_ = nullptr;
@@ -110,8 +120,11 @@ private:
 };
 
 // The frame being heard: `rendered` (the mixer's position) less `queued` frames of the device
-// (at its rate) still waiting to be played, back across the loop's wrap if there is one.
+// (at its rate) still waiting to be played, back across the loop's wrap if there is one. With a
+// stretcher, `inStretcher` song frames wait inside it and the device's frames count `tempo`
+// song frames each.
 int64_t heardPosition(int64_t rendered, int64_t queued, int deviceRate, int mixerRate,
-                      int64_t loopStart, int64_t loopEnd);
+                      int64_t loopStart, int64_t loopEnd, double tempo = 1.0,
+                      int64_t inStretcher = 0);
 
 }  // namespace msplit

@@ -12,6 +12,8 @@
 #include "core/audio/peaks.h"
 #include "core/player/mixer.h"
 #include "core/player/mixer_device.h"
+#include "core/player/player.h"
+#include "core/practice/stretcher.h"
 
 using namespace msplit;
 
@@ -333,6 +335,52 @@ private Q_SLOTS:
         for (qint64 i = 1; i < frames; ++i)
             crossings += x[2 * (i - 1)] < 0 && x[2 * i] >= 0;
         QVERIFY2(std::abs(crossings - 1000) <= 2, qPrintable(QString::number(crossings)));
+    }
+
+    // Tempo and pitch through the device: the mix is stretched after the sum (a muted lane stays
+    // silent, the other keeps its tone moved by the semitones), at the tempo's length, and the
+    // playhead's account of the stretcher's delay keeps to song time.
+    void stretchedMixKeepsPitchLengthAndMutes() {
+        AudioBuffer low, high;
+        low.channels = high.channels = 1;
+        for (int i = 0; i < 2 * 44100; ++i) {
+            low.samples.push_back(float(0.3 * std::sin(2 * M_PI * 300.0 * i / 44100)));
+            high.samples.push_back(float(0.3 * std::sin(2 * M_PI * 2000.0 * i / 44100)));
+        }
+        Mixer m;
+        m.addLane(low);
+        m.addLane(high);
+        m.setMute(1, true);
+        Stretcher st(44100, 2);
+        st.setTempo(0.5);
+        st.setSemitones(12);
+        QAudioFormat fmt;
+        fmt.setSampleRate(44100);
+        fmt.setChannelCount(2);
+        fmt.setSampleFormat(QAudioFormat::Float);
+        MixerDevice device(m, fmt, &st);
+        QByteArray all;
+        int64_t worstLag = 0;
+        for (int i = 0; i < 1000; ++i) {
+            const QByteArray chunk = device.read(8 * 1024);
+            if (chunk.isEmpty()) break;
+            all += chunk;
+            QVERIFY(device.stretching());
+            // What has been heard so far, in song frames, against where the playhead says it is.
+            const int64_t heard = all.size() / 8 / 2;
+            if (m.position() < m.length())
+                worstLag = std::max(worstLag, std::abs(heardPosition(m.position(), 0, 44100, 44100,
+                                                                     0, 0, 0.5, st.pending()) -
+                                                       heard));
+        }
+        const auto* x = reinterpret_cast<const float*>(all.constData());
+        const qint64 frames = all.size() / 8;
+        QVERIFY2(std::abs(frames - 4 * 44100) <= 441, qPrintable(QString::number(frames)));
+        int crossings = 0;  // over 2 s in the middle: 600 Hz, nothing of the muted 2 kHz
+        for (qint64 i = 44100 + 1; i < 3 * 44100; ++i)
+            crossings += x[2 * (i - 1)] < 0 && x[2 * i] >= 0;
+        QVERIFY2(std::abs(crossings - 1200) <= 12, qPrintable(QString::number(crossings)));
+        QVERIFY2(worstLag < 441, qPrintable(QString::number(worstLag)));  // 10 ms of song
     }
 
     // Peaks of a stereo lane are those of its channels' mean, exact over the blocks that cover

@@ -141,6 +141,8 @@ private Q_SLOTS:
         QCOMPARE(heardPosition(25000, 4410, 44100, 44100, 20000, 30000), int64_t(20590));
         // Before the loop, nothing wraps.
         QCOMPARE(heardPosition(15000, 4410, 44100, 44100, 20000, 30000), int64_t(10590));
+        // Stretched: half speed makes 100 ms of device 50 ms of song; 3000 frames wait inside.
+        QCOMPARE(heardPosition(20000, 4410, 44100, 44100, 0, 0, 0.5, 3000), int64_t(14795));
     }
 
     void anUnknownOutputFallsBackToTheDefault() {

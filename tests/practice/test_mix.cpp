@@ -15,6 +15,7 @@
 #include "core/audio/decoder.h"
 #include "core/audio/encoder.h"
 #include "core/error.h"
+#include "core/jobs/song_analysis.h"
 #include "core/jobs/stem_mix.h"
 #include "tests/practice/synth.h"
 
@@ -264,6 +265,56 @@ private Q_SLOTS:
                 QVERIFY2(QString(e.what()).contains(check), e.what());
             }
         }
+    }
+
+    // A result's analysis: the tempo from the drums and the rest, the key and chords from the
+    // stems but the drums (a click track in "drums" would smear them), kept and read back; and the
+    // command line prints it.
+    void analysisOfAResult() {
+        const QString folder = dir_.filePath("analysed");
+        QDir().mkpath(folder);
+        using Q = ChordQuality;
+        const synth::Song song = synth::song(
+            7, false, 110, {{0, Q::Major}, {9, Q::Minor}, {5, Q::Major}, {7, Q::Dominant7}}, 4, 3);
+        std::vector<double> clicks;
+        AudioBuffer drums = synth::clickTrack(110, double(song.audio.frames()) / 44100, 0, &clicks);
+        write(folder + "/drums.wav", drums);
+        write(folder + "/other.wav", song.audio);
+        const SongAnalysis a = analyzeStems(stemsInFolder(folder));
+        QVERIFY2(std::abs(a.beats.bpm - 110) < 1, qPrintable(QString::number(a.beats.bpm)));
+        QCOMPARE(a.key.name(), std::string("G major"));
+        double right = 0, total = 0;
+        for (const ChordSpan& t : song.chords)
+            for (double at = t.start; at < t.end; at += 0.05, ++total)
+                right += a.chordAt(at) == t.chord;
+        QVERIFY2(right / total > 0.8, qPrintable(QString::number(right / total)));
+
+        const QString file = analysisFile(folder);
+        saveAnalysis(file, a);
+        const auto back = loadAnalysis(file);
+        QVERIFY(back.has_value());
+        QCOMPARE(back->beats.beats.size(), a.beats.beats.size());
+        QCOMPARE(back->chords.size(), a.chords.size());
+        QCOMPARE(back->key.name(), a.key.name());
+        QCOMPARE(back->chordAt(10.0).name(), a.chordAt(10.0).name());
+        // A damaged or foreign file is not taken for an analysis.
+        for (const QByteArray& junk : {QByteArray("{\"version\": 1, \"key_tonic\": 40}"),
+                                       QByteArray("{\"version\": 99}"), QByteArray("\x00\x01")}) {
+            QFile f(file);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.write(junk);
+            f.close();
+            QVERIFY(!loadAnalysis(file).has_value());
+        }
+
+        QProcess p;
+        p.start(MUSIC_SPLIT_CLI, {"analyze", folder});
+        QVERIFY(p.waitForFinished(120000));
+        const QString printed = QString::fromUtf8(p.readAllStandardOutput());
+        QCOMPARE(p.exitCode(), 0);
+        QVERIFY2(
+            printed.contains("Key: G major") && printed.contains("Em") && printed.contains("D7"),
+            qPrintable(printed));
     }
 
     // The command line: an MP3 of the bass an octave down at 0.8x, checked by its pitch and
