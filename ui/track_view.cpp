@@ -2,6 +2,7 @@
 
 #include <QCheckBox>
 #include <QDoubleSpinBox>
+#include <QFutureWatcher>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QMouseEvent>
@@ -9,10 +10,14 @@
 #include <QScrollArea>
 #include <QShortcut>
 #include <QSlider>
+#include <QSpinBox>
 #include <QStyle>
 #include <QToolButton>
 #include <QVBoxLayout>
+#include <QtConcurrent/QtConcurrentRun>
 
+#include "core/error.h"
+#include "ui/chord_lane.h"
 #include "ui/waveform_view.h"
 
 namespace msplit::ui {
@@ -79,9 +84,14 @@ TrackView::TrackView(QWidget* parent)
       notice_(new QLabel(this)),
       play_(toolButton(this, tr("Play"), tr("Play / pause (Space)"))),
       loop_(toolButton(this, tr("Loop"), tr("Loop the selected region (L)"), true)),
+      snap_(new QCheckBox(tr("Snap"), this)),
+      tempo_(new QSpinBox(this)),
+      pitch_(new QDoubleSpinBox(this)),
+      found_(new QLabel(this)),
       headers_(new QWidget(this)),
       headerLayout_(new QVBoxLayout(headers_)),
       wave_(new WaveformView(this)),
+      chords_(new ChordLane(wave_, this)),
       overview_(new OverviewStrip(wave_, this)) {
     QFont f = title_->font();
     f.setPointSizeF(f.pointSizeF() * 1.3);
@@ -94,11 +104,31 @@ TrackView::TrackView(QWidget* parent)
     auto* zoomOut = toolButton(this, "−", tr("Zoom out (-)"));
     time_->setObjectName("timeLabel");
     notice_->setObjectName("playerNotice");
+    loop_->setObjectName("loopButton");
+    snap_->setObjectName("snapToBeats");
+    snap_->setToolTip(tr("Loop points snap to the nearest beat"));
+    snap_->setChecked(true);
+    tempo_->setObjectName("tempoBox");
+    tempo_->setRange(25, 200);
+    tempo_->setSingleStep(5);
+    tempo_->setValue(100);
+    tempo_->setSuffix(tr(" % tempo"));
+    tempo_->setToolTip(tr("Speed, keeping the pitch (Rubber Band)"));
+    pitch_->setObjectName("pitchBox");
+    pitch_->setRange(-12, 12);
+    pitch_->setDecimals(2);
+    pitch_->setSingleStep(1);
+    pitch_->setSuffix(tr(" st"));
+    pitch_->setToolTip(tr("Pitch in semitones (hundredths are cents), keeping the tempo"));
+    found_->setObjectName("analysisLabel");
     auto* transport = new QHBoxLayout;
-    for (QWidget* w :
-         {static_cast<QWidget*>(play_), static_cast<QWidget*>(stop), static_cast<QWidget*>(loop_)})
+    for (QWidget* w : {static_cast<QWidget*>(play_), static_cast<QWidget*>(stop),
+                       static_cast<QWidget*>(loop_), static_cast<QWidget*>(snap_)})
         transport->addWidget(w);
     transport->addWidget(time_);
+    transport->addWidget(tempo_);
+    transport->addWidget(pitch_);
+    transport->addWidget(found_);
     transport->addWidget(notice_, 1);
     for (QWidget* w : {zoomOut, zoomIn, fit})
         transport->addWidget(w);
@@ -114,6 +144,7 @@ TrackView::TrackView(QWidget* parent)
     layout->addWidget(title_);
     layout->addLayout(transport);
     layout->addLayout(lanes, 1);
+    layout->addWidget(chords_);
     layout->addWidget(overview_);
 
     connect(play_, &QToolButton::clicked, this,
@@ -128,11 +159,9 @@ TrackView::TrackView(QWidget* parent)
         if (player_.mixer()) player_.mixer()->setLoop(on ? loopStart_ : 0, on ? loopEnd_ : 0);
     });
     connect(wave_, &WaveformView::seekRequested, &player_, &Player::seek);
-    connect(wave_, &WaveformView::loopSelected, this, [this](qint64 a, qint64 b) {
-        loopStart_ = a;
-        loopEnd_ = b;
-        if (loop_->isChecked() && player_.mixer()) player_.mixer()->setLoop(a, b);
-    });
+    connect(wave_, &WaveformView::loopSelected, this, &TrackView::selectLoop);
+    connect(tempo_, &QSpinBox::valueChanged, this, &TrackView::setTempoPercent);
+    connect(pitch_, &QDoubleSpinBox::valueChanged, this, &TrackView::setSemitones);
     connect(&player_, &Player::positionChanged, this, &TrackView::showPosition);
     connect(&player_, &Player::playingChanged, this, [this](bool playing) {
         play_->setIcon(
@@ -178,6 +207,7 @@ void TrackView::showRecord(const JobRecord& record) {
     track.original = record.source;
     track.originalPeaks = record.peaksFile({});
     player_.load(track);
+    analyze(record.folder);
 }
 
 void TrackView::showLive(std::shared_ptr<const LiveSong> song) {
@@ -186,12 +216,94 @@ void TrackView::showLive(std::shared_ptr<const LiveSong> song) {
     record_.stems = song->stems;
     title_->setText(tr("%1 · separating").arg(song->title));
     notice_->clear();
+    setAnalysis(std::nullopt);
     player_.loadLive(std::move(song));
 }
 
 void TrackView::adoptRecord(const JobRecord& record) {
     record_ = record;
     title_->setText(QString("%1 · %2").arg(record.title, record.model));
+    analyze(record.folder);
+}
+
+void TrackView::analyze(const QString& folder) {
+    setAnalysis(std::nullopt);
+    if (stopAnalysis_) *stopAnalysis_ = true;  // the previous song's is not wanted now
+    stopAnalysis_ = std::make_shared<std::atomic<bool>>(false);
+    found_->setText(tr("Finding beats and chords…"));
+    const int generation = ++analysisGeneration_;
+    using Result = std::optional<SongAnalysis>;
+    auto* watcher = new QFutureWatcher<Result>(this);
+    connect(watcher, &QFutureWatcher<Result>::finished, this, [this, watcher, generation] {
+        watcher->deleteLater();
+        if (generation != analysisGeneration_) return;
+        setAnalysis(watcher->result());
+        if (!analysis_) found_->setText(tr("No beats or chords found"));
+    });
+    // Kept beside the result once made: read in a moment the next time.
+    auto stop = stopAnalysis_;
+    watcher->setFuture(QtConcurrent::run([folder, stop]() -> Result {
+        const QString file = analysisFile(folder);
+        if (auto kept = loadAnalysis(file)) return kept;
+        try {
+            SongAnalysis made =
+                analyzeStems(stemsInFolder(folder), [stop](double) { return !*stop; });
+            try {
+                saveAnalysis(file, made);
+            } catch (const Error&) {  // a read-only library: made again next time
+            }
+            return made;
+        } catch (const Error&) {
+            return std::nullopt;
+        }
+    }));
+}
+
+void TrackView::setAnalysis(std::optional<SongAnalysis> analysis) {
+    analysis_ = std::move(analysis);
+    std::vector<qint64> beats;
+    if (analysis_)
+        for (double b : analysis_->beats.beats)
+            beats.push_back(qint64(std::llround(b * 44100)));
+    wave_->setBeats(std::move(beats));
+    chords_->setChords(analysis_ ? analysis_->chords : std::vector<ChordSpan>{});
+    found_->clear();
+    if (!analysis_) return;
+    QStringList parts;
+    if (analysis_->beats.bpm > 0) parts << tr("%1 BPM").arg(analysis_->beats.bpm, 0, 'f', 1);
+    if (analysis_->key.tonic >= 0)
+        parts << tr("%1 (%2 %)")
+                     .arg(QString::fromStdString(analysis_->key.name()))
+                     .arg(int(std::lround(100 * analysis_->key.confidence)));
+    found_->setText(parts.join(" · "));
+    Q_EMIT analysisReady();
+}
+
+void TrackView::selectLoop(qint64 start, qint64 end) {
+    if (snap_->isChecked() && analysis_ && analysis_->beats.beats.size() > 1) {
+        const auto& grid = analysis_->beats;
+        start = qint64(std::llround(grid.snap(double(start) / 44100) * 44100));
+        end = qint64(std::llround(grid.snap(double(end) / 44100) * 44100));
+        if (end <= start) {  // both on one beat: the beat after it ends the loop
+            auto next = std::upper_bound(grid.beats.begin(), grid.beats.end(),
+                                         double(start) / 44100 + 1e-6);
+            if (next != grid.beats.end()) end = qint64(std::llround(*next * 44100));
+        }
+        wave_->setLoop(start, end);
+    }
+    loopStart_ = start;
+    loopEnd_ = end;
+    if (loop_->isChecked() && player_.mixer()) player_.mixer()->setLoop(start, end);
+}
+
+void TrackView::setTempoPercent(int percent) {
+    if (tempo_->value() != percent) tempo_->setValue(percent);  // comes back here once
+    player_.setTempo(percent / 100.0);
+}
+
+void TrackView::setSemitones(double semitones) {
+    if (pitch_->value() != semitones) pitch_->setValue(semitones);
+    player_.setSemitones(semitones);
 }
 
 void TrackView::showFrontier() {

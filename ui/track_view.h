@@ -1,14 +1,23 @@
 #pragma once
-// A result in the centre of the window: transport (play/pause, stop, loop, position), one lane
-// per stem plus the original mix with mute, solo, gain and pan, the waveforms, and an overview of
-// the whole song. All stems play on one clock (Player).
+// A result in the centre of the window: transport (play/pause, stop, loop, position), practice
+// controls (tempo and pitch, the tempo and key found, loops snapped to beats), one lane per stem
+// plus the original mix with mute, solo, gain and pan, the waveforms with the beat grid, the
+// chords, and an overview of the whole song. All stems play on one clock (Player).
 #include <QTimer>
 #include <QWidget>
 
+#include <atomic>
+#include <memory>
+#include <optional>
+
 #include "core/jobs/library.h"
+#include "core/jobs/song_analysis.h"
 #include "core/player/player.h"
 
+class QCheckBox;
+class QDoubleSpinBox;
 class QLabel;
+class QSpinBox;
 class QToolButton;
 class QVBoxLayout;
 
@@ -16,6 +25,7 @@ namespace msplit::ui {
 
 class WaveformView;
 class OverviewStrip;
+class ChordLane;
 
 class TrackView : public QWidget {
     Q_OBJECT
@@ -36,15 +46,25 @@ public:
     void setSolo(int lane, bool on);
     void setGainDb(int lane, double db);
     void setPan(int lane, double pan);
+    // Practice: tempo in percent (25-200) and pitch in semitones (cents as decimals).
+    void setTempoPercent(int percent);
+    void setSemitones(double semitones);
+    // The result's beats, key and chords, once read or made (in the background).
+    const std::optional<SongAnalysis>& analysis() const { return analysis_; }
+    ChordLane* chordLane() const { return chords_; }
 
 Q_SIGNALS:
     void lanesReady();
+    void analysisReady();
 
 private:
     void rebuildLanes();
     void refreshAudible();
     void showPosition(qint64 frame);
     void showFrontier();
+    void analyze(const QString& folder);  // read or make the analysis, off the UI thread
+    void setAnalysis(std::optional<SongAnalysis> analysis);
+    void selectLoop(qint64 start, qint64 end);
 
     Player player_;
     JobRecord record_;
@@ -53,12 +73,20 @@ private:
     QLabel* notice_;
     QToolButton* play_;
     QToolButton* loop_;
+    QCheckBox* snap_;
+    QSpinBox* tempo_;
+    QDoubleSpinBox* pitch_;
+    QLabel* found_;  // tempo and key found
     QWidget* headers_;
     QVBoxLayout* headerLayout_;
     WaveformView* wave_;
+    ChordLane* chords_;
     OverviewStrip* overview_;
     qint64 loopStart_ = 0, loopEnd_ = 0;
     QTimer frontierTick_;
+    std::optional<SongAnalysis> analysis_;
+    int analysisGeneration_ = 0;
+    std::shared_ptr<std::atomic<bool>> stopAnalysis_;
 };
 
 }  // namespace msplit::ui

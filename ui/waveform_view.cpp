@@ -5,6 +5,7 @@
 #include <QPainterPath>
 #include <QWheelEvent>
 
+#include <algorithm>
 #include <cmath>
 
 namespace msplit::ui {
@@ -214,6 +215,7 @@ void WaveformView::paintEvent(QPaintEvent*) {
     paintRuler(p);
     for (int i = 0; i < int(lanes_.size()); ++i)
         paintLane(p, i, QRect(0, kRulerHeight + i * kLaneHeight, width(), kLaneHeight - 1));
+    paintBeats(p);
     if (loopEnd_ > loopStart_) {
         const int a = xOf(loopStart_), b = xOf(loopEnd_);
         p.fillRect(QRect(a, 0, std::max(1, b - a), height()), QColor(255, 200, 0, 50));
@@ -224,6 +226,30 @@ void WaveformView::paintEvent(QPaintEvent*) {
     const int x = xOf(playhead_);
     p.setPen(QPen(QColor(220, 30, 30), 1));
     p.drawLine(x, 0, x, height());
+}
+
+void WaveformView::setBeats(std::vector<qint64> frames) {
+    beats_ = std::move(frames);
+    update();
+}
+
+void WaveformView::paintBeats(QPainter& p) {
+    if (beats_.size() < 2) return;
+    // Only when beats are far enough apart to be told apart (4 px or more).
+    const double spacing = double(beats_.back() - beats_.front()) / double(beats_.size() - 1);
+    if (spacing / fpp_ < 4) return;
+    const QColor tick(40, 110, 220);
+    QColor line = tick;
+    line.setAlpha(45);
+    auto it = std::lower_bound(beats_.begin(), beats_.end(), qint64(first_));
+    for (; it != beats_.end(); ++it) {
+        const int x = xOf(*it);
+        if (x >= width()) break;
+        p.setPen(QPen(tick, 2));
+        p.drawLine(x, 0, x, 5);
+        p.setPen(QPen(line, 1));
+        p.drawLine(x, kRulerHeight, x, height());
+    }
 }
 
 void WaveformView::mousePressEvent(QMouseEvent* e) {

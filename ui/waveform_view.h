@@ -1,6 +1,7 @@
 #pragma once
 // The painted part of the track view: a time ruler, one waveform lane per stem, the playhead and
-// the loop region. Click to seek, drag to select a loop, Ctrl+wheel to zoom, wheel to scroll.
+// the loop region and the beat grid. Click to seek, drag to select a loop, Ctrl+wheel to zoom,
+// wheel to scroll.
 #include <QColor>
 #include <QWidget>
 
@@ -43,6 +44,8 @@ public:
     void setAudible(int lane, bool audible);
     void setPlayhead(qint64 frame);
     void setLoop(qint64 start, qint64 end);  // end <= start: none
+    // The beat grid, drawn as ticks on the ruler and faint lines over the lanes.
+    void setBeats(std::vector<qint64> frames);
     qint64 playhead() const { return playhead_; }
 
     // The visible window: first frame and frames per pixel.
@@ -81,7 +84,9 @@ private:
         qint64 samplesFrom = -1;
     };
     const std::vector<float>& samplesFor(int lane, qint64 from, qint64 to);
+    void paintBeats(QPainter& p);
     std::vector<Lane> lanes_;
+    std::vector<qint64> beats_;
     SampleReader reader_;
     qint64 frontier_ = 0;
     int rate_ = 44100;

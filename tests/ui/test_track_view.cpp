@@ -7,7 +7,15 @@
 #include <QToolButton>
 #include <QtTest>
 
+#include <QCheckBox>
+#include <QDoubleSpinBox>
+#include <QSpinBox>
+#include <QTemporaryDir>
+
+#include "core/audio/encoder.h"
 #include "core/player/mixer_device.h"
+#include "tests/practice/synth.h"
+#include "ui/chord_lane.h"
 #include "ui/track_view.h"
 #include "ui/waveform_view.h"
 
@@ -154,6 +162,79 @@ private Q_SLOTS:
             QTest::qWait(300);
             QCOMPARE(view.player().position(), at);  // paused where it was heard
         }
+    }
+
+    // A result's practice controls: its beats, tempo, key and chords found in the background and
+    // shown (ticks on the ruler, the chord lane, the label), kept for the next time; loops snap to
+    // beats; tempo and pitch reach the player.
+    void practiceControls() {
+        QTemporaryDir dir;
+        using Q = ChordQuality;
+        const synth::Song song = synth::song(
+            7, false, 100, {{0, Q::Major}, {4, Q::Minor}, {5, Q::Major}, {7, Q::Dominant7}}, 4, 2);
+        std::vector<double> clicks;
+        const AudioBuffer drums =
+            synth::clickTrack(100, double(song.audio.frames()) / 44100, 0.0, &clicks);
+        EncodeOptions wav;
+        wav.depth = SampleFormat::Float32;
+        wav.clip = ClipMode::None;
+        encodeAudio(dir.filePath("drums.wav").toStdString(), drums, wav);
+        encodeAudio(dir.filePath("other.wav").toStdString(), song.audio, wav);
+        JobRecord r;
+        r.folder = dir.path();
+        r.title = "Practice";
+        r.model = "synthetic";
+        r.stems = {"drums", "other"};
+        r.extension = "wav";
+        ui::TrackView view;
+        view.resize(1100, 420);
+        view.show();
+        QSignalSpy analysed(&view, &ui::TrackView::analysisReady);
+        view.showRecord(r);
+        QTRY_VERIFY_WITH_TIMEOUT(analysed.size() == 1, 60000);
+        QVERIFY(view.analysis().has_value());
+        const QString label = view.findChild<QLabel*>("analysisLabel")->text();
+        QVERIFY2(label.contains("100.0 BPM") && label.contains("G major"), qPrintable(label));
+        QVERIFY(QFile::exists(analysisFile(dir.path())));
+        QVERIFY(view.chordLane()->chords().size() >= 8);
+        view.waveform()->zoomToFit();
+        QTest::qWait(50);
+
+        // A beat's tick on the ruler, in the grid's blue.
+        const QImage wave = view.waveform()->grab().toImage();
+        const double beat = view.analysis()->beats.beats.at(4);
+        const int x = view.waveform()->xOf(qint64(beat * 44100));
+        QVERIFY2(near(wave.pixelColor(x, 2), QColor(40, 110, 220)) ||
+                     near(wave.pixelColor(x + 1, 2), QColor(40, 110, 220)),
+                 qPrintable(wave.pixelColor(x, 2).name()));
+        // The chord lane names the chords where they sound: the second bar is B minor (iii).
+        const auto& spans = view.chordLane()->chords();
+        const double at = 3.6;  // the middle of bar 2 (4 beats of 0.6 s: 2.4 s to 4.8 s)
+        const auto it = std::find_if(spans.begin(), spans.end(), [&](const ChordSpan& c) {
+            return at >= c.start && at < c.end;
+        });
+        QVERIFY(it != spans.end());
+        QCOMPARE(it->chord.name(), std::string("Bm"));
+        view.grab().save(QString(MUSIC_SPLIT_SCREENSHOTS) + "/practice-controls.png");
+
+        // Loop points dropped between beats land on the nearest ones.
+        Q_EMIT view.waveform()->loopSelected(qint64((clicks[3] + 0.1) * 44100),
+                                             qint64((clicks[7] - 0.12) * 44100));
+        view.findChild<QToolButton*>("loopButton")->setChecked(true);
+        const auto [a, b] = view.player().mixer()->loop();
+        QVERIFY2(std::abs(double(a) / 44100 - clicks[3]) < 0.02, qPrintable(QString::number(a)));
+        QVERIFY2(std::abs(double(b) / 44100 - clicks[7]) < 0.02, qPrintable(QString::number(b)));
+
+        view.findChild<QSpinBox*>("tempoBox")->setValue(80);
+        view.findChild<QDoubleSpinBox*>("pitchBox")->setValue(-2.5);
+        QCOMPARE(view.player().tempo(), 0.8);
+        QCOMPARE(view.player().semitones(), -2.5);
+
+        // The next time, the kept analysis is read, not made again.
+        const QDateTime made = QFileInfo(analysisFile(dir.path())).lastModified();
+        view.showRecord(r);
+        QTRY_VERIFY_WITH_TIMEOUT(analysed.size() == 2, 10000);
+        QCOMPARE(QFileInfo(analysisFile(dir.path())).lastModified(), made);
     }
 };
 
