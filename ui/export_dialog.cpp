@@ -29,8 +29,8 @@ ExportDialog::ExportDialog(const JobRecord& record, QWidget* parent, const Playe
     : QDialog(parent),
       record_(record),
       player_(player),
-      currentMix_(
-          new QCheckBox(tr("The mix as heard in the player (gains, mute, solo, pan)"), this)),
+      currentMix_(new QCheckBox(
+          tr("The mix as heard in the player (gains, mute, solo, pan, tempo, pitch)"), this)),
       destination_(new QLineEdit(this)),
       format_(new QComboBox(this)),
       bitrate_(new QSpinBox(this)),
@@ -145,6 +145,10 @@ ExportOptions ExportDialog::options() const {
             o.currentMix.push_back(
                 {i == 0 && name == tr("mix") ? QString() : name, gain[0], gain[1]});
         }
+    if (!o.currentMix.empty()) {
+        o.mixTempo = player_->tempo();
+        o.mixSemitones = player_->semitones();
+    }
     return o;
 }
 

