@@ -140,6 +140,7 @@ ExportOptions ExportDialog::options() const {
     if (currentMix_->isChecked() && player_ && player_->mixer())
         for (int i = 0; i < player_->mixer()->lanes(); ++i) {
             const QString name = player_->laneNames().value(i);
+            if (i == player_->clickLane()) continue;  // the metronome is for practice only
             const auto gain = player_->mixer()->heardGain(i);
             // The first lane named "mix" is the original song.
             o.currentMix.push_back(

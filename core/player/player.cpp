@@ -77,7 +77,7 @@ void Player::load(const TrackFiles& track) {
             Q_EMIT error(*failure);
             return;
         }
-        install(std::move(*lanes));
+        install(std::move(*lanes), true);
         if (!names_.isEmpty() && names_.first() == tr("mix")) mixer_->setMute(0, true);
         Q_EMIT loaded();
     });
@@ -132,7 +132,7 @@ void Player::loadLive(std::shared_ptr<const LiveSong> song) {
         lanes.push_back(std::move(stem));
     }
     live_ = song;
-    install(std::move(lanes));
+    install(std::move(lanes), true);
     if (!names_.isEmpty() && names_.first() == tr("mix")) mixer_->setMute(0, true);
     Q_EMIT loaded();
 }
@@ -158,7 +158,7 @@ void Player::setLanes(const QStringList& names, const QList<AudioBuffer>& audio)
     setLanes(names, shared);
 }
 
-void Player::install(std::vector<LaneSpec> lanes) {
+void Player::install(std::vector<LaneSpec> lanes, bool withClick) {
     stop();
     stopSink();
     if (stopBuilds_) *stopBuilds_ = true;  // the peaks of the previous song are not needed now
@@ -201,7 +201,21 @@ void Player::install(std::vector<LaneSpec> lanes) {
             }
         });
     }
+    clickLane_ = -1;
+    if (withClick && mixer_->length() > 0) {
+        clickBeats_ = std::make_shared<ClickBeats>();
+        LaneSpec click;
+        click.name = tr("click");
+        lanes_.push_back(std::move(click));
+        names_ << tr("click");
+        clickLane_ = mixer_->addLane(msplit::clickLane(clickBeats_, mixer_->length()));
+        mixer_->setMute(clickLane_, true);
+    }
     Q_EMIT positionChanged(0);
+}
+
+void Player::setBeats(std::vector<int64_t> frames, int beatsPerBar) {
+    if (clickBeats_) clickBeats_->set(std::move(frames), beatsPerBar);
 }
 
 std::shared_ptr<const PeakCache> Player::peaks(int lane) const {
@@ -222,6 +236,7 @@ int64_t Player::readMono(int lane, int64_t from, int64_t n, float* out) {
         }
         return got;
     }
+    if (!l.open) return 0;  // the metronome: nothing to draw
     try {
         if (!l.view) l.view = l.open();
         if (l.viewPos != from) l.view->seek(from);

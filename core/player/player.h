@@ -15,6 +15,7 @@
 
 #include "core/audio/live_song.h"
 #include "core/audio/peaks.h"
+#include "core/player/click_lane.h"
 #include "core/player/mixer.h"
 #include "core/practice/stretcher.h"
 
@@ -53,6 +54,10 @@ public:
     Mixer* mixer() { return mixer_.get(); }
     const Mixer* mixer() const { return mixer_.get(); }
     const QStringList& laneNames() const { return names_; }
+    // The metronome: a lane named "click" after the stems of a loaded song (muted at first),
+    // clicking on these beats (song frames); set when the song's beats are known.
+    void setBeats(std::vector<int64_t> frames, int beatsPerBar = 4);
+    int clickLane() const { return clickLane_; }  // -1: none
     // A lane's waveform peaks (they may still be growing).
     std::shared_ptr<const PeakCache> peaks(int lane) const;
     // Up to `n` frames of a lane from `from`, as its channels' mean, for drawing up close; UI
@@ -99,11 +104,13 @@ public:
     };
 
 private:
-    void install(std::vector<LaneSpec> lanes);
+    void install(std::vector<LaneSpec> lanes, bool withClick = false);
     void stopSink();
     Stretcher& stretcher();  // made on first use (Rubber Band's set-up is not free)
     std::unique_ptr<Mixer> mixer_;
     std::unique_ptr<Stretcher> stretcher_;
+    std::shared_ptr<ClickBeats> clickBeats_;
+    int clickLane_ = -1;
     std::vector<LaneSpec> lanes_;
     QStringList names_;
     QAudioSink* sink_ = nullptr;

@@ -7,6 +7,7 @@
 #include <QtTest>
 
 #include "core/audio/encoder.h"
+#include "core/player/click_lane.h"
 #include "core/player/player.h"
 
 using namespace msplit;
@@ -43,7 +44,7 @@ private Q_SLOTS:
         QSignalSpy loaded(&player, &Player::loaded);
         player.load(track);
         QVERIFY(loaded.wait(10000));
-        QCOMPARE(player.laneNames(), QStringList({"mix", "drums", "bass"}));
+        QCOMPARE(player.laneNames(), QStringList({"mix", "drums", "bass", "click"}));
         QCOMPARE(player.length(), qint64(22050));
         QVERIFY(player.mixer()->muted(0));  // the original starts muted
         float mono = 0;  // each lane's channels' mean, as the waveform draws them up close
@@ -65,6 +66,48 @@ private Q_SLOTS:
 
     // Peaks are made once in the background and kept where asked; the next load reads them and
     // does not read the audio again.
+    // The metronome lane clicks on the beats given (after the song opened), to the frame, the
+    // first of each bar higher, and follows seeks like the stems.
+    void metronomeClicksOnTheBeats() {
+        QTemporaryDir dir;
+        TrackFiles track;
+        track.names = {"drums"};
+        track.files = {writeLevel(dir, "drums.wav", 0.1f, 0.1f)};
+        Player player;
+        QSignalSpy loaded(&player, &Player::loaded);
+        player.load(track);
+        QVERIFY(loaded.wait(10000));
+        const int click = player.clickLane();
+        QCOMPARE(click, 1);
+        QVERIFY(player.mixer()->muted(click));  // off until asked for
+        player.setBeats({1000, 6000, 11000, 16000, 21000}, 4);
+        player.mixer()->setMute(0, true);
+        player.mixer()->setMute(click, false);
+        player.mixer()->seek(0);
+        std::vector<float> out(2 * 22050);
+        int64_t done = 0;
+        QDeadlineTimer deadline(10000);
+        while (done < 22050 && !deadline.hasExpired()) {  // the reader thread fills the ring
+            int64_t played = 0;
+            player.mixer()->render(out.data() + 2 * done, 22050 - done, &played);
+            done += played;
+        }
+        QCOMPARE(done, int64_t(22050));
+        auto onset = [&](int64_t from) {  // the first sounding frame from `from`
+            for (int64_t i = from; i < 22050; ++i)
+                if (out[size_t(2 * i)] != 0) return i;
+            return int64_t(-1);
+        };
+        const auto& high = clickSound(true);
+        const auto& low = clickSound(false);
+        QCOMPARE(onset(500), int64_t(1001));  // past the mute's ramp; a click's sample 0 is 0
+        QCOMPARE(out[size_t(2 * 1010)], high[10]);
+        QCOMPARE(onset(2200), int64_t(6001));  // after the first click's 25 ms
+        QCOMPARE(out[size_t(2 * 6010)], low[10]);
+        QCOMPARE(out[size_t(2 * 21010)], high[10]);  // the fifth beat starts a bar
+        QCOMPARE(onset(16000 + int64_t(low.size())), int64_t(21001));
+    }
+
     void peaksAreMadeOnceAndKept() {
         QTemporaryDir dir;
         TrackFiles track;
@@ -97,7 +140,7 @@ private Q_SLOTS:
         QSignalSpy loaded(&player, &Player::loaded);
         player.load(track);
         QVERIFY(loaded.wait(10000));
-        QCOMPARE(player.laneNames(), QStringList({"vocals"}));
+        QCOMPARE(player.laneNames(), QStringList({"vocals", "click"}));
     }
 
     void anUnreadableStemIsAnError() {
@@ -127,7 +170,7 @@ private Q_SLOTS:
         QVERIFY(loaded.wait(10000));
         QTest::qWait(200);
         QCOMPARE(loaded.size(), 1);
-        QCOMPARE(player.laneNames(), QStringList({"b"}));
+        QCOMPARE(player.laneNames(), QStringList({"b", "click"}));
     }
 
     // The playhead is what is heard: the mixer's position less the device's buffer, counted at

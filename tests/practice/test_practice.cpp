@@ -81,8 +81,10 @@ class TestPractice : public QObject {
     Q_OBJECT
 private Q_SLOTS:
     void initTestCase() {
-        qInfo("Rubber Band engine: %s (R3 fast enough here: %s)",
-              Stretcher(44100, 2).engineName().c_str(), finerEngineFastEnough() ? "yes" : "no");
+        Stretcher st(44100, 2);
+        qInfo("Rubber Band engine: %s (R3 fast enough here: %s), delay %.0f ms",
+              st.engineName().c_str(), finerEngineFastEnough() ? "yes" : "no",
+              1000.0 * double(st.latency()) / 44100);
     }
 
     void pitchKeepsTempo_data() {

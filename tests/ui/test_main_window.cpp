@@ -198,7 +198,7 @@ private Q_SLOTS:
         QCOMPARE(w.findChild<QStackedWidget*>()->currentWidget()->metaObject()->className(),
                  "msplit::ui::TrackView");
         QTRY_VERIFY_WITH_TIMEOUT(
-            w.trackView()->player().mixer() && w.trackView()->player().mixer()->lanes() == 5,
+            w.trackView()->player().mixer() && w.trackView()->player().mixer()->lanes() == 6,
             30000);  // the four stems and the original mix
         QTRY_VERIFY(w.trackView()->waveform()->peaksReady());  // their peaks
         QVERIFY(screenshot(w, "main-finished") > 3);
@@ -223,7 +223,7 @@ private Q_SLOTS:
         ui::TrackView* view = w.trackView();
         QTRY_VERIFY_WITH_TIMEOUT(w.queue().item(id)->live, 120000);
         QCOMPARE(int(w.queue().item(id)->state), int(JobQueue::State::Running));
-        QTRY_VERIFY(view->player().mixer() && view->player().mixer()->lanes() == 5);
+        QTRY_VERIFY(view->player().mixer() && view->player().mixer()->lanes() == 6);
         QCOMPARE(w.findChild<QStackedWidget*>()->currentWidget(), view);
         Mixer* m = view->player().mixer();
         const int64_t length = m->length();
@@ -320,7 +320,7 @@ private Q_SLOTS:
             if (separating < 0 && it->stage == "Separating") separating = clock.elapsed();
         });
         QTRY_VERIFY_WITH_TIMEOUT(
-            w.queue().item(id)->live && player.mixer() && player.mixer()->lanes() == 5, 300000);
+            w.queue().item(id)->live && player.mixer() && player.mixer()->lanes() == 6, 300000);
         const qint64 shown = clock.elapsed();
         std::vector<float> block(2 * 1024);
         qint64 firstSound = -1;
@@ -490,7 +490,7 @@ private Q_SLOTS:
         view.showRecord(finished_);
         QVERIFY(ready.wait(30000));
         QCOMPARE(view.player().laneNames(),
-                 QStringList({"mix", "drums", "bass", "other", "vocals"}));
+                 QStringList({"mix", "drums", "bass", "other", "vocals", "click"}));
         view.setMute(1, true);
         ui::ExportDialog mixed(finished_, nullptr, &view.player());
         mixed.setDestination(out.path() + "/asheard");
