@@ -265,7 +265,7 @@ void TrackView::setAnalysis(std::optional<SongAnalysis> analysis) {
     if (analysis_)
         for (double b : analysis_->beats.beats)
             beats.push_back(qint64(std::llround(b * 44100)));
-    player_.setBeats(beats);
+    player_.setBeats(std::vector<int64_t>(beats.begin(), beats.end()));
     wave_->setBeats(std::move(beats));
     chords_->setChords(analysis_ ? analysis_->chords : std::vector<ChordSpan>{});
     found_->clear();
