@@ -88,6 +88,10 @@ TrackView::TrackView(QWidget* parent)
       tempo_(new QSpinBox(this)),
       pitch_(new QDoubleSpinBox(this)),
       found_(new QLabel(this)),
+      trainer_(new QCheckBox(tr("Speed trainer"), this)),
+      trainerStep_(new QSpinBox(this)),
+      trainerTarget_(new QSpinBox(this)),
+      repeats_(new QLabel(this)),
       headers_(new QWidget(this)),
       headerLayout_(new QVBoxLayout(headers_)),
       wave_(new WaveformView(this)),
@@ -121,14 +125,21 @@ TrackView::TrackView(QWidget* parent)
     pitch_->setSuffix(tr(" st"));
     pitch_->setToolTip(tr("Pitch in semitones (hundredths are cents), keeping the tempo"));
     found_->setObjectName("analysisLabel");
+    trainer_->setObjectName("speedTrainer");
+    trainer_->setToolTip(tr("Each time the loop repeats, play it a little faster"));
+    trainerStep_->setRange(1, 25);
+    trainerStep_->setValue(5);
+    trainerStep_->setSuffix(tr(" % per repeat"));
+    trainerTarget_->setRange(25, 200);
+    trainerTarget_->setValue(100);
+    trainerTarget_->setPrefix(tr("up to "));
+    trainerTarget_->setSuffix(" %");
+    repeats_->setObjectName("repeatLabel");
     auto* transport = new QHBoxLayout;
     for (QWidget* w : {static_cast<QWidget*>(play_), static_cast<QWidget*>(stop),
                        static_cast<QWidget*>(loop_), static_cast<QWidget*>(snap_)})
         transport->addWidget(w);
     transport->addWidget(time_);
-    transport->addWidget(tempo_);
-    transport->addWidget(pitch_);
-    transport->addWidget(found_);
     transport->addWidget(notice_, 1);
     for (QWidget* w : {zoomOut, zoomIn, fit})
         transport->addWidget(w);
@@ -140,9 +151,17 @@ TrackView::TrackView(QWidget* parent)
     lanes->setSpacing(0);
     lanes->addWidget(headers_, 0, Qt::AlignTop);
     lanes->addWidget(wave_, 1);
+    auto* practice = new QHBoxLayout;
+    for (QWidget* w : {static_cast<QWidget*>(tempo_), static_cast<QWidget*>(pitch_),
+                       static_cast<QWidget*>(trainer_), static_cast<QWidget*>(trainerStep_),
+                       static_cast<QWidget*>(trainerTarget_), static_cast<QWidget*>(repeats_)})
+        practice->addWidget(w);
+    practice->addSpacing(12);
+    practice->addWidget(found_, 1);
     auto* layout = new QVBoxLayout(this);
     layout->addWidget(title_);
     layout->addLayout(transport);
+    layout->addLayout(practice);
     layout->addLayout(lanes, 1);
     layout->addWidget(chords_);
     layout->addWidget(overview_);
@@ -163,6 +182,10 @@ TrackView::TrackView(QWidget* parent)
     connect(tempo_, &QSpinBox::valueChanged, this, &TrackView::setTempoPercent);
     connect(pitch_, &QDoubleSpinBox::valueChanged, this, &TrackView::setSemitones);
     connect(&player_, &Player::positionChanged, this, &TrackView::showPosition);
+    connect(&player_, &Player::positionChanged, this, &TrackView::countRepeats);
+    connect(trainer_, &QCheckBox::toggled, this, [this](bool on) {
+        setSpeedTrainer(on, trainerStep_->value(), trainerTarget_->value());
+    });
     connect(&player_, &Player::playingChanged, this, [this](bool playing) {
         play_->setIcon(
             style()->standardIcon(playing ? QStyle::SP_MediaPause : QStyle::SP_MediaPlay));
@@ -295,6 +318,30 @@ void TrackView::selectLoop(qint64 start, qint64 end) {
     loopStart_ = start;
     loopEnd_ = end;
     if (loop_->isChecked() && player_.mixer()) player_.mixer()->setLoop(start, end);
+    repeat_ = 0;  // a new loop: counted from its first time round
+    repeats_->clear();
+}
+
+void TrackView::setSpeedTrainer(bool on, int stepPercent, int targetPercent) {
+    const QSignalBlocker block(trainer_);
+    trainer_->setChecked(on);
+    trainerStep_->setValue(stepPercent);
+    trainerTarget_->setValue(targetPercent);
+}
+
+void TrackView::countRepeats() {
+    const Mixer* m = player_.mixer();
+    if (!m) return;
+    const uint64_t wraps = m->loopWraps();
+    if (wraps == seenWraps_) return;
+    const int more = int(wraps - seenWraps_);
+    seenWraps_ = wraps;
+    if (!m->looping()) return;
+    repeat_ = std::max(1, repeat_) + more;
+    repeats_->setText(tr("Repeat %1").arg(repeat_));
+    if (trainer_->isChecked() && tempo_->value() < trainerTarget_->value())
+        setTempoPercent(
+            std::min(trainerTarget_->value(), tempo_->value() + more * trainerStep_->value()));
 }
 
 void TrackView::setTempoPercent(int percent) {
@@ -326,6 +373,9 @@ QStringList TrackView::stemNames() const {
 }
 
 void TrackView::rebuildLanes() {
+    seenWraps_ = 0;  // a new mixer counts from zero
+    repeat_ = 0;
+    repeats_->clear();
     while (QLayoutItem* item = headerLayout_->takeAt(0)) {
         delete item->widget();
         delete item;

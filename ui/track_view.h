@@ -52,6 +52,9 @@ public:
     // The result's beats, key and chords, once read or made (in the background).
     const std::optional<SongAnalysis>& analysis() const { return analysis_; }
     ChordLane* chordLane() const { return chords_; }
+    // The speed trainer: each time the loop repeats, `stepPercent` faster, up to `targetPercent`.
+    void setSpeedTrainer(bool on, int stepPercent = 5, int targetPercent = 100);
+    int repeat() const { return repeat_; }  // which time round the loop this is (1 = first)
 
 Q_SIGNALS:
     void lanesReady();
@@ -65,6 +68,7 @@ private:
     void analyze(const QString& folder);  // read or make the analysis, off the UI thread
     void setAnalysis(std::optional<SongAnalysis> analysis);
     void selectLoop(qint64 start, qint64 end);
+    void countRepeats();  // on every playhead update: the loop's wraps, and the trainer's step
 
     Player player_;
     JobRecord record_;
@@ -76,7 +80,13 @@ private:
     QCheckBox* snap_;
     QSpinBox* tempo_;
     QDoubleSpinBox* pitch_;
-    QLabel* found_;  // tempo and key found
+    QLabel* found_;       // tempo and key found
+    QCheckBox* trainer_;  // the speed trainer: each repeat of the loop a little faster
+    QSpinBox* trainerStep_;
+    QSpinBox* trainerTarget_;
+    QLabel* repeats_;
+    uint64_t seenWraps_ = 0;
+    int repeat_ = 0;
     QWidget* headers_;
     QVBoxLayout* headerLayout_;
     WaveformView* wave_;

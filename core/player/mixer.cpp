@@ -278,6 +278,7 @@ int64_t Mixer::render(float* out, int64_t frames, int64_t* played) {
         if (loop && pos >= end) {
             pos = loopStart_;
             pos_.store(pos, std::memory_order_relaxed);
+            wraps_.fetch_add(1, std::memory_order_relaxed);
         }
         const int64_t span = std::min(frames - written, end - pos);
         if (span <= 0) break;  // the end of the song

@@ -60,6 +60,8 @@ public:
     void setLoop(int64_t start, int64_t end);
     bool looping() const;
     std::pair<int64_t, int64_t> loop() const;  // [start, end), as last set
+    // How many times playback has wrapped from the loop's end to its start (for repeat counts).
+    uint64_t loopWraps() const { return wraps_.load(std::memory_order_relaxed); }
     // Whether the last render waited for audio (a disk lane not read yet, or not separated yet).
     bool stalled() const { return stalled_.load(std::memory_order_relaxed); }
 
@@ -97,6 +99,7 @@ private:
     std::atomic<uint64_t> seenSeeksShared_{0};  // seenSeeks_, for position() on the UI thread
     int64_t loopStart_ = 0, loopEnd_ = 0;
     std::atomic<bool> stalled_{false};
+    std::atomic<uint64_t> wraps_{0};
     // The plan the audio thread follows (a seqlock: the reader thread retries a torn read).
     std::atomic<uint64_t> planSeq_{0};
     std::atomic<int64_t> planEpoch_{0}, planStart_{0}, planLoopStart_{0}, planLoopEnd_{0};

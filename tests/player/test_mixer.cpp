@@ -187,6 +187,7 @@ private Q_SLOTS:
             const int expected = 1000 + (50 + i) % 100;
             QCOMPARE(out[size_t(2 * i)], float(expected));
         }
+        QCOMPARE(m.loopWraps(), uint64_t(2));  // at 1100 after 50 frames and after 150
     }
 
     void panMovesTheLane() {

@@ -236,6 +236,34 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(analysed.size() == 2, 10000);
         QCOMPARE(QFileInfo(analysisFile(dir.path())).lastModified(), made);
     }
+
+    // The speed trainer: each time round the loop, a step faster, up to the target; the repeat
+    // count follows.
+    void speedTrainerSpeedsUpEachRepeat() {
+        ui::TrackView view;
+        AudioBuffer tone;
+        tone.channels = 1;
+        tone.samples.assign(44100, 0.1f);
+        QSignalSpy ready(&view, &ui::TrackView::lanesReady);
+        view.player().setLanes({"tone"}, {tone});
+        QMetaObject::invokeMethod(&view.player(), "loaded");
+        QCOMPARE(ready.size(), 1);
+        Q_EMIT view.waveform()->loopSelected(0, 4410);
+        view.findChild<QToolButton*>("loopButton")->setChecked(true);
+        view.setSpeedTrainer(true, 10, 125);
+        view.findChild<QCheckBox*>("speedTrainer")->setChecked(true);
+        view.setTempoPercent(90);
+        std::vector<float> out(2 * 4410);
+        for (int round = 1; round <= 5; ++round) {
+            view.player().mixer()->render(out.data(), 4410);  // once round the loop
+            Q_EMIT view.player().positionChanged(0);
+            if (round == 1) QCOMPARE(view.player().tempo(), 0.9);  // not wrapped yet
+        }
+        // Four wraps: 90 + 4 x 10, held at 125.
+        QCOMPARE(view.repeat(), 5);
+        QCOMPARE(view.player().tempo(), 1.25);
+        QCOMPARE(view.findChild<QLabel*>("repeatLabel")->text(), QString("Repeat 5"));
+    }
 };
 
 QTEST_MAIN(TestTrackView)
