@@ -206,6 +206,9 @@ void Player::install(std::vector<LaneSpec> lanes, bool withClick) {
         clickBeats_ = std::make_shared<ClickBeats>();
         LaneSpec click;
         click.name = tr("click");
+        auto none = std::make_shared<PeakCache>();  // nothing to draw: the ruler has the beats
+        none->finish();
+        click.peaks = none;
         lanes_.push_back(std::move(click));
         names_ << tr("click");
         clickLane_ = mixer_->addLane(msplit::clickLane(clickBeats_, mixer_->length()));
