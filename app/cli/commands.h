@@ -5,6 +5,8 @@
 
 #include <string>
 
+#include "core/audio/encoder.h"
+
 class QCommandLineParser;
 
 namespace msplit::cli {
@@ -26,6 +28,9 @@ struct UsageError {
 };
 // `text` as a number, or UsageError naming --`option`.
 double parseNumber(const QString& text, const QString& option);
+
+// --clip-mode's value (rescale, clamp or none), or UsageError.
+ClipMode parseClipMode(const QString& text);
 
 // "TEXT (default: VALUE)." for an option's help.
 QString withDefault(const QString& text, double value);

@@ -83,15 +83,7 @@ int parse(const QStringList& args, Options& o) {
                      : p.isSet("int24") || o.encode.format == FileFormat::Flac
                          ? SampleFormat::Int24
                          : SampleFormat::Int16;
-    const QString clip = p.value("clip-mode");
-    if (clip == "rescale")
-        o.encode.clip = ClipMode::Rescale;
-    else if (clip == "clamp")
-        o.encode.clip = ClipMode::Clamp;
-    else if (clip == "none")
-        o.encode.clip = ClipMode::None;
-    else
-        throw UsageError{"--clip-mode is rescale, clamp or none"};
+    o.encode.clip = parseClipMode(p.value("clip-mode"));
     for (const QString& stem : p.values("mute"))
         o.mix.levels[stem].mute = true;
     for (const QString& stem : p.values("solo"))

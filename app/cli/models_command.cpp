@@ -68,6 +68,13 @@ double parseNumber(const QString& text, const QString& option) {
     return v;
 }
 
+ClipMode parseClipMode(const QString& text) {
+    if (text == "rescale") return ClipMode::Rescale;
+    if (text == "clamp") return ClipMode::Clamp;
+    if (text == "none") return ClipMode::None;
+    throw UsageError{"--clip-mode must be rescale, clamp or none"};
+}
+
 QString withDefault(const QString& text, double value) {
     return QString("%1 (default: %2).").arg(text).arg(value);
 }

@@ -141,15 +141,7 @@ int parse(const QStringList& args, Options& o) {
     if (o.encode.format == FileFormat::Flac && o.encode.depth == SampleFormat::Float32)
         throw UsageError{"FLAC cannot store 32-bit float; use --int24"};
     o.encode.mp3BitrateKbps = static_cast<int>(parseNumber(p.value("mp3-bitrate"), "mp3-bitrate"));
-    const QString clip = p.value("clip-mode");
-    if (clip == "rescale")
-        o.encode.clip = ClipMode::Rescale;
-    else if (clip == "clamp")
-        o.encode.clip = ClipMode::Clamp;
-    else if (clip == "none")
-        o.encode.clip = ClipMode::None;
-    else
-        throw UsageError{"--clip-mode must be rescale, clamp or none"};
+    o.encode.clip = parseClipMode(p.value("clip-mode"));
     if (p.isSet("stdout")) {
         o.toStdout = p.value("stdout");
         if (o.inputs.size() != 1) throw UsageError{"--stdout takes one input"};
