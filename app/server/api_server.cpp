@@ -139,7 +139,7 @@ bool ApiServer::authorized(const QHttpServerRequest& request) const {
 QFuture<QHttpServerResponse> ApiServer::mix(const QHttpServerRequest& request) {
     auto now = [this](QHttpServerResponse r) {
         metrics_.countRequest("/mix", static_cast<int>(r.statusCode()));
-        return QtFuture::makeReadyFuture(std::move(r));
+        return http::readyResponse(std::move(r));
     };
     if (!authorized(request))
         return now(fault(Status::Unauthorized, tr("missing or wrong bearer token")));

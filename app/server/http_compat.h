@@ -1,7 +1,9 @@
 #pragma once
 // Qt's HTTP server changed its API in 6.8 (Debian 13) from 6.4 (Debian 12): listen() and the
-// response's setHeader() are gone, afterRequest() became addAfterRequestHandler(). These take the
-// form the Qt at hand has; the server and the tests' scripted servers use them.
+// response's setHeader() are gone, afterRequest() became addAfterRequestHandler() (and 6.6
+// renamed makeReadyFuture). These take the form the Qt at hand has; the server and the tests'
+// scripted servers use them.
+#include <QFuture>
 #include <QHostAddress>
 #include <QHttpServer>
 #include <QHttpServerRequest>
@@ -23,6 +25,15 @@ inline quint16 listen(QHttpServer& server, const QHostAddress& address, quint16 
     }
     server.bind(tcp);
     return tcp->serverPort();
+}
+
+// A response that is ready now, for a route that answers with a QFuture (the name changed in 6.6).
+inline QFuture<QHttpServerResponse> readyResponse(QHttpServerResponse response) {
+#if QT_VERSION >= QT_VERSION_CHECK(6, 6, 0)
+    return QtFuture::makeReadyValueFuture(std::move(response));
+#else
+    return QtFuture::makeReadyFuture(std::move(response));
+#endif
 }
 
 // Sets one header of a response, replacing any of the same name.

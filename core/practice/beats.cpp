@@ -59,7 +59,8 @@ void BeatTracker::feed(const float* mono, int64_t frames) {
     for (int64_t i = 0; i < frames; ++i) {
         // aubio gives no beat in a silent hop, and digital silence between a click track's
         // clicks is silent: a dither far below hearing (-160 dB) keeps the grid going.
-        d.in->data[d.filled++] = mono[i] + ((d.filled & 1) ? 1e-8f : -1e-8f);
+        const float dither = (d.filled & 1) ? 1e-8f : -1e-8f;
+        d.in->data[d.filled++] = mono[i] + dither;
         if (d.filled == kHop) d.step();
     }
 }
