@@ -1,9 +1,13 @@
 #include "ui/track_view.h"
 
 #include <QCheckBox>
+#include <QComboBox>
 #include <QDoubleSpinBox>
+#include <QFile>
 #include <QFutureWatcher>
 #include <QHBoxLayout>
+#include <QJsonArray>
+#include <QJsonDocument>
 #include <QLabel>
 #include <QMouseEvent>
 #include <QPainter>
@@ -92,6 +96,7 @@ TrackView::TrackView(QWidget* parent)
       trainerStep_(new QSpinBox(this)),
       trainerTarget_(new QSpinBox(this)),
       repeats_(new QLabel(this)),
+      markerBox_(new QComboBox(this)),
       headers_(new QWidget(this)),
       headerLayout_(new QVBoxLayout(headers_)),
       wave_(new WaveformView(this)),
@@ -135,11 +140,18 @@ TrackView::TrackView(QWidget* parent)
     trainerTarget_->setPrefix(tr("up to "));
     trainerTarget_->setSuffix(" %");
     repeats_->setObjectName("repeatLabel");
+    markerBox_->setObjectName("markerBox");
+    markerBox_->setToolTip(tr("Jump to a marker"));
+    markerBox_->setMinimumWidth(110);
+    auto* markerButton = toolButton(this, tr("+ Marker"), tr("Mark the playhead's position (M)"));
+    markerButton->setObjectName("addMarker");
     auto* transport = new QHBoxLayout;
     for (QWidget* w : {static_cast<QWidget*>(play_), static_cast<QWidget*>(stop),
                        static_cast<QWidget*>(loop_), static_cast<QWidget*>(snap_)})
         transport->addWidget(w);
     transport->addWidget(time_);
+    transport->addWidget(markerButton);
+    transport->addWidget(markerBox_);
     transport->addWidget(notice_, 1);
     for (QWidget* w : {zoomOut, zoomIn, fit})
         transport->addWidget(w);
@@ -176,6 +188,7 @@ TrackView::TrackView(QWidget* parent)
             [this] { wave_->zoom(0.5, wave_->xOf(wave_->playhead())); });
     connect(loop_, &QToolButton::toggled, this, [this](bool on) {
         if (player_.mixer()) player_.mixer()->setLoop(on ? loopStart_ : 0, on ? loopEnd_ : 0);
+        if (!restoring_) saveTimer_.start();
     });
     connect(wave_, &WaveformView::seekRequested, &player_, &Player::seek);
     connect(wave_, &WaveformView::loopSelected, this, &TrackView::selectLoop);
@@ -183,6 +196,11 @@ TrackView::TrackView(QWidget* parent)
     connect(pitch_, &QDoubleSpinBox::valueChanged, this, &TrackView::setSemitones);
     connect(&player_, &Player::positionChanged, this, &TrackView::showPosition);
     connect(&player_, &Player::positionChanged, this, &TrackView::countRepeats);
+    connect(markerButton, &QToolButton::clicked, this, [this] { addMarker(); });
+    connect(markerBox_, &QComboBox::activated, this, &TrackView::jumpToMarker);
+    saveTimer_.setSingleShot(true);
+    saveTimer_.setInterval(300);
+    connect(&saveTimer_, &QTimer::timeout, this, &TrackView::savePractice);
     connect(trainer_, &QCheckBox::toggled, this, [this](bool on) {
         setSpeedTrainer(on, trainerStep_->value(), trainerTarget_->value());
     });
@@ -211,13 +229,19 @@ TrackView::TrackView(QWidget* parent)
         [this] { player_.seek(std::max<qint64>(0, player_.position() - 5 * 44100)); });
     key(Qt::Key_Right, [this] { player_.seek(player_.position() + 5 * 44100); });
     key(Qt::Key_L, [this] { loop_->toggle(); });
+    key(Qt::Key_M, [this] { addMarker(); });
     key(Qt::Key_Plus, [this] { wave_->zoom(2, wave_->xOf(wave_->playhead())); });
     key(Qt::Key_Minus, [this] { wave_->zoom(0.5, wave_->xOf(wave_->playhead())); });
     key(Qt::Key_0, [this] { wave_->zoomToFit(); });
 }
 
 void TrackView::showRecord(const JobRecord& record) {
+    if (saveTimer_.isActive()) savePractice();  // the last change to the song shown before
     record_ = record;
+    // The practice state as last saved (the caller's copy of the record may be older).
+    QFile json(record.folder + "/job.json");
+    if (json.open(QIODevice::ReadOnly))
+        record_.practice = QJsonDocument::fromJson(json.readAll()).object()["practice"].toObject();
     title_->setText(QString("%1 · %2").arg(record.title, record.model));
     notice_->clear();
     TrackFiles track;
@@ -320,6 +344,71 @@ void TrackView::selectLoop(qint64 start, qint64 end) {
     if (loop_->isChecked() && player_.mixer()) player_.mixer()->setLoop(start, end);
     repeat_ = 0;  // a new loop: counted from its first time round
     repeats_->clear();
+    if (!restoring_) saveTimer_.start();
+}
+
+void TrackView::addMarker(const QString& name) {
+    const qint64 at = player_.position();
+    markers_.emplace_back(at, name.isEmpty() ? tr("Marker %1").arg(markers_.size() + 1) : name);
+    std::sort(markers_.begin(), markers_.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    showMarkers();
+    saveTimer_.start();
+}
+
+void TrackView::jumpToMarker(int index) {
+    if (index >= 0 && index < int(markers_.size())) player_.seek(markers_[size_t(index)].first);
+}
+
+void TrackView::showMarkers() {
+    const QSignalBlocker block(markerBox_);
+    markerBox_->clear();
+    for (const auto& [frame, name] : markers_)
+        markerBox_->addItem(QString("%1  %2").arg(name, formatTime(frame, 44100)));
+    markerBox_->setEnabled(!markers_.empty());
+    wave_->setMarkers(markers_);
+}
+
+void TrackView::savePractice() {
+    saveTimer_.stop();
+    if (record_.folder.isEmpty()) return;  // a song still being separated has no record yet
+    QJsonArray marks;
+    for (const auto& [frame, name] : markers_)
+        marks.append(QJsonObject{{"frame", frame}, {"name", name}});
+    record_.practice = {{"tempo_percent", tempo_->value()},
+                        {"semitones", pitch_->value()},
+                        {"loop", QJsonArray{loopStart_, loopEnd_}},
+                        {"loop_on", loop_->isChecked()},
+                        {"markers", marks}};
+    try {
+        rewriteRecord(record_);
+    } catch (const Error& e) {
+        notice_->setText(tr("The practice settings cannot be saved: %1").arg(e.what()));
+    }
+}
+
+void TrackView::restorePractice() {
+    restoring_ = true;
+    const QJsonObject p = record_.practice;
+    setTempoPercent(std::clamp(p["tempo_percent"].toInt(100), 25, 200));
+    setSemitones(std::clamp(p["semitones"].toDouble(0), -12.0, 12.0));
+    const QJsonArray loop = p["loop"].toArray();
+    const qint64 length = player_.length();
+    loopStart_ = std::clamp<qint64>(qint64(loop.at(0).toDouble()), 0, length);
+    loopEnd_ = std::clamp<qint64>(qint64(loop.at(1).toDouble()), 0, length);
+    wave_->setLoop(loopStart_, loopEnd_);
+    loop_->setChecked(p["loop_on"].toBool() && loopEnd_ > loopStart_);
+    if (player_.mixer())
+        player_.mixer()->setLoop(loop_->isChecked() ? loopStart_ : 0,
+                                 loop_->isChecked() ? loopEnd_ : 0);
+    markers_.clear();
+    for (const QJsonValue& v : p["markers"].toArray()) {
+        const QJsonObject m = v.toObject();
+        const qint64 frame = qint64(m["frame"].toDouble(-1));
+        if (frame >= 0 && frame <= length) markers_.emplace_back(frame, m["name"].toString());
+    }
+    showMarkers();
+    restoring_ = false;
 }
 
 void TrackView::setSpeedTrainer(bool on, int stepPercent, int targetPercent) {
@@ -346,12 +435,15 @@ void TrackView::countRepeats() {
 
 void TrackView::setTempoPercent(int percent) {
     if (tempo_->value() != percent) tempo_->setValue(percent);  // comes back here once
-    player_.setTempo(percent / 100.0);
+    // Untouched songs play without the stretcher (and without making one).
+    if (percent != 100 || player_.tempo() != 1.0) player_.setTempo(percent / 100.0);
+    if (!restoring_) saveTimer_.start();
 }
 
 void TrackView::setSemitones(double semitones) {
     if (pitch_->value() != semitones) pitch_->setValue(semitones);
-    player_.setSemitones(semitones);
+    if (semitones != 0 || player_.semitones() != 0) player_.setSemitones(semitones);
+    if (!restoring_) saveTimer_.start();
 }
 
 void TrackView::showFrontier() {
@@ -431,6 +523,7 @@ void TrackView::rebuildLanes() {
     if (player_.frontier() < player_.length()) frontierTick_.start();
     refreshAudible();
     showPosition(0);
+    restorePractice();
     Q_EMIT lanesReady();
 }
 

@@ -15,6 +15,7 @@
 #include "core/player/player.h"
 
 class QCheckBox;
+class QComboBox;
 class QDoubleSpinBox;
 class QLabel;
 class QSpinBox;
@@ -55,6 +56,10 @@ public:
     // The speed trainer: each time the loop repeats, `stepPercent` faster, up to `targetPercent`.
     void setSpeedTrainer(bool on, int stepPercent = 5, int targetPercent = 100);
     int repeat() const { return repeat_; }  // which time round the loop this is (1 = first)
+    // Markers: named points of the song (song frames), to jump to; saved with the result.
+    void addMarker(const QString& name = {});  // at the playhead; "Marker N" when unnamed
+    void jumpToMarker(int index);
+    const std::vector<std::pair<qint64, QString>>& markers() const { return markers_; }
 
 Q_SIGNALS:
     void lanesReady();
@@ -68,7 +73,12 @@ private:
     void analyze(const QString& folder);  // read or make the analysis, off the UI thread
     void setAnalysis(std::optional<SongAnalysis> analysis);
     void selectLoop(qint64 start, qint64 end);
-    void countRepeats();  // on every playhead update: the loop's wraps, and the trainer's step
+    void countRepeats();
+    // The practice state (tempo, pitch, loop, markers) kept in the result's job.json: saved a
+    // moment after each change, restored when the song is opened again.
+    void savePractice();
+    void restorePractice();
+    void showMarkers();  // on every playhead update: the loop's wraps, and the trainer's step
 
     Player player_;
     JobRecord record_;
@@ -85,6 +95,10 @@ private:
     QSpinBox* trainerStep_;
     QSpinBox* trainerTarget_;
     QLabel* repeats_;
+    QComboBox* markerBox_;
+    std::vector<std::pair<qint64, QString>> markers_;
+    QTimer saveTimer_;
+    bool restoring_ = false;
     uint64_t seenWraps_ = 0;
     int repeat_ = 0;
     QWidget* headers_;

@@ -233,7 +233,22 @@ void WaveformView::setBeats(std::vector<qint64> frames) {
     update();
 }
 
+void WaveformView::setMarkers(std::vector<std::pair<qint64, QString>> markers) {
+    markers_ = std::move(markers);
+    update();
+}
+
 void WaveformView::paintBeats(QPainter& p) {
+    for (const auto& [frame, name] : markers_) {  // a green flag and its name on the ruler
+        const int x = xOf(frame);
+        if (x < -100 || x > width()) continue;
+        p.setPen(QPen(QColor(20, 140, 60), 2));
+        p.drawLine(x, 0, x, height());
+        p.fillRect(QRect(x, 0, p.fontMetrics().horizontalAdvance(name) + 6, 14),
+                   QColor(20, 140, 60));
+        p.setPen(Qt::white);
+        p.drawText(x + 3, 11, name);
+    }
     if (beats_.size() < 2) return;
     // Only when beats are far enough apart to be told apart (4 px or more).
     const double spacing = double(beats_.back() - beats_.front()) / double(beats_.size() - 1);

@@ -46,6 +46,8 @@ public:
     void setLoop(qint64 start, qint64 end);  // end <= start: none
     // The beat grid, drawn as ticks on the ruler and faint lines over the lanes.
     void setBeats(std::vector<qint64> frames);
+    // Named points, drawn as flags on the ruler.
+    void setMarkers(std::vector<std::pair<qint64, QString>> markers);
     qint64 playhead() const { return playhead_; }
 
     // The visible window: first frame and frames per pixel.
@@ -87,6 +89,7 @@ private:
     void paintBeats(QPainter& p);
     std::vector<Lane> lanes_;
     std::vector<qint64> beats_;
+    std::vector<std::pair<qint64, QString>> markers_;
     SampleReader reader_;
     qint64 frontier_ = 0;
     int rate_ = 44100;

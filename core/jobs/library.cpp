@@ -24,7 +24,8 @@ QJsonObject JobRecord::toJson() const {
             {"separation_seconds", separationSeconds},
             {"gain", gain},
             {"created", created.toString(Qt::ISODate)},
-            {"settings", settings}};
+            {"settings", settings},
+            {"practice", practice}};
 }
 
 JobRecord JobRecord::fromJson(const QJsonObject& o, const QString& folder) {
@@ -43,7 +44,15 @@ JobRecord JobRecord::fromJson(const QJsonObject& o, const QString& folder) {
     r.gain = o["gain"].toDouble(1.0);
     r.created = QDateTime::fromString(o["created"].toString(), Qt::ISODate);
     r.settings = o["settings"].toObject();
+    r.practice = o["practice"].toObject();
     return r;
+}
+
+void rewriteRecord(const JobRecord& record) {
+    QSaveFile f(record.folder + "/job.json");
+    if (!f.open(QIODevice::WriteOnly) || f.write(QJsonDocument(record.toJson()).toJson()) < 0 ||
+        !f.commit())
+        throw Error(ErrorKind::Io, record.folder.toStdString(), "cannot write job.json");
 }
 
 Library::Library(QString root) : root_(std::move(root)) {}

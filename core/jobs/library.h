@@ -24,6 +24,9 @@ struct JobRecord {
     double gain = 1;  // stems were multiplied by this to stay below full scale
     QDateTime created;
     QJsonObject settings;
+    // The player's practice state for this song, restored when it is opened again: tempo,
+    // semitones, loop, markers (written by the track view; see ui/track_view.cpp).
+    QJsonObject practice;
 
     QString stemFile(const QString& stem) const { return folder + "/" + stem + "." + extension; }
     // Where a stem's waveform peaks are kept (empty `stem`: the original's).
@@ -35,6 +38,10 @@ struct JobRecord {
     QJsonObject toJson() const;
     static JobRecord fromJson(const QJsonObject& o, const QString& folder);
 };
+
+// Writes `record`'s job.json again (atomically), e.g. with new practice settings. Throws Error
+// (Io).
+void rewriteRecord(const JobRecord& record);
 
 class Library {
 public:

@@ -8,6 +8,7 @@
 #include <QtTest>
 
 #include <QCheckBox>
+#include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QSpinBox>
 #include <QTemporaryDir>
@@ -263,6 +264,59 @@ private Q_SLOTS:
         QCOMPARE(view.repeat(), 5);
         QCOMPARE(view.player().tempo(), 1.25);
         QCOMPARE(view.findChild<QLabel*>("repeatLabel")->text(), QString("Repeat 5"));
+    }
+
+    // Tempo, pitch, the loop and markers are kept in the result's job.json and come back when
+    // the song is opened again (by another view, as after a restart).
+    void practiceStateIsKeptWithTheSong() {
+        QTemporaryDir dir;
+        EncodeOptions wav;
+        wav.depth = SampleFormat::Float32;
+        wav.clip = ClipMode::None;
+        encodeAudio(dir.filePath("bass.wav").toStdString(), synth::tone(110, 4), wav);
+        encodeAudio(dir.filePath("vocals.wav").toStdString(), synth::tone(440, 4), wav);
+        JobRecord r;
+        r.folder = dir.path();
+        r.title = "Kept";
+        r.stems = {"bass", "vocals"};
+        r.extension = "wav";
+        rewriteRecord(r);
+        {
+            ui::TrackView view;
+            QSignalSpy ready(&view, &ui::TrackView::lanesReady);
+            view.showRecord(r);
+            QVERIFY(ready.wait(10000));
+            view.findChild<QCheckBox*>("snapToBeats")->setChecked(false);
+            view.setTempoPercent(85);
+            view.setSemitones(1.5);
+            Q_EMIT view.waveform()->loopSelected(44100, 2 * 44100);
+            view.findChild<QToolButton*>("loopButton")->setChecked(true);
+            view.player().seek(22050);
+            view.addMarker("Solo");
+            view.player().seek(3 * 44100);
+            view.addMarker();
+            QCOMPARE(view.markers().size(), size_t(2));
+            QCOMPARE(view.findChild<QComboBox*>("markerBox")->count(), 2);
+            auto saved = [&] {
+                QFile f(dir.filePath("job.json"));
+                return f.open(QIODevice::ReadOnly) && f.readAll().contains("Marker 2");
+            };
+            QTRY_VERIFY(saved());
+        }
+        ui::TrackView again;
+        QSignalSpy ready(&again, &ui::TrackView::lanesReady);
+        again.showRecord(r);  // the caller's copy knows nothing of the practice state
+        QVERIFY(ready.wait(10000));
+        QCOMPARE(again.findChild<QSpinBox*>("tempoBox")->value(), 85);
+        QCOMPARE(again.player().tempo(), 0.85);
+        QCOMPARE(again.player().semitones(), 1.5);
+        QVERIFY(again.findChild<QToolButton*>("loopButton")->isChecked());
+        QCOMPARE(again.player().mixer()->loop(), (std::pair<int64_t, int64_t>(44100, 88200)));
+        QCOMPARE(again.markers().size(), size_t(2));
+        QCOMPARE(again.markers()[0].second, QString("Solo"));
+        QCOMPARE(again.markers()[0].first, qint64(22050));
+        again.jumpToMarker(1);
+        QCOMPARE(again.player().position(), qint64(3 * 44100));
     }
 };
 
