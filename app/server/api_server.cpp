@@ -17,6 +17,7 @@
 #include "app/server/http_compat.h"
 #include "app/server/mix_request.h"
 #include "app/server/multipart_form.h"
+#include "app/server/request_gate.h"
 #include "core/audio/decoder.h"
 #include "core/error.h"
 #include "core/jobs/separation.h"
@@ -49,6 +50,14 @@ QJsonArray toArray(const std::vector<std::string>& v) {
     return QJsonArray::fromStringList(toList(v));
 }
 
+// The counters' route for a path the gate refused (a fixed set: paths are chosen by clients).
+QString routeOf(const QString& path) {
+    for (const char* route : {"/separate/youtube", "/separate", "/mix", "/status", "/download",
+                              "/models", "/health", "/metrics", "/cleanup"})
+        if (path == route || path.startsWith(QString(route) + '/')) return route;
+    return "other";
+}
+
 // The upload's extension, kept so FFmpeg can use it as a hint; nothing else of the name is used.
 QString inputName(const QString& uploadName) {
     const QString ext = QFileInfo(uploadName).suffix().toLower();
@@ -70,7 +79,19 @@ ApiServer::ApiServer(const ServerOptions& options, QObject* parent)
 
 quint16 ApiServer::listen() {
     const QHostAddress address(options_.host == "localhost" ? "127.0.0.1" : options_.host);
-    return http::listen(http_, address, static_cast<quint16>(options_.port));
+    const qint64 upload = qint64(options_.maxUploadMb * 1e6), small = 1 << 20;
+    RequestGate::Limits limits;
+    limits.body = [upload, small](const QString& method, const QString& path) {
+        return method == "POST" && path == "/separate" ? upload : small;
+    };
+    limits.largestBody = std::max(upload, small);
+    limits.inFlight = 4 * limits.largestBody;  // four full uploads at once, then 503
+    limits.tooLarge =
+        tr("upload too large: this server takes at most %1 MB").arg(options_.maxUploadMb);
+    auto* gate = new RequestGate(limits, [this](const QString& path, int status) {
+        metrics_.countRequest(routeOf(path), status);
+    });
+    return http::listen(http_, gate, address, static_cast<quint16>(options_.port));
 }
 
 void ApiServer::addRoutes() {

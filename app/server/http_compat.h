@@ -16,15 +16,21 @@
 
 namespace msplit::http {
 
-// Serves `server` on address:port (0: any free port); the port, or 0 when it cannot listen.
-inline quint16 listen(QHttpServer& server, const QHostAddress& address, quint16 port = 0) {
-    auto* tcp = new QTcpServer(&server);
+// Serves `server` on address:port (0: any free port) through `tcp` (which it takes); the port, or
+// 0 when it cannot listen.
+inline quint16 listen(QHttpServer& server, QTcpServer* tcp, const QHostAddress& address,
+                      quint16 port = 0) {
+    tcp->setParent(&server);
     if (!tcp->listen(address, port)) {
         delete tcp;
         return 0;
     }
     server.bind(tcp);
     return tcp->serverPort();
+}
+
+inline quint16 listen(QHttpServer& server, const QHostAddress& address, quint16 port = 0) {
+    return listen(server, new QTcpServer, address, port);
 }
 
 // A response that is ready now, for a route that answers with a QFuture (the name changed in 6.6).

@@ -6,6 +6,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
+#include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -21,6 +22,26 @@ using namespace msplit;
 using namespace msplit::test;
 
 namespace {
+
+// Sends `bytes` on a fresh connection (or `socket`) and returns what the server answers within
+// `ms` (until it closes the connection or the time is up).
+QByteArray exchange(QTcpSocket& socket, const QByteArray& bytes, int ms = 5000) {
+    socket.write(bytes);
+    QByteArray got;
+    QDeadlineTimer deadline(ms);
+    while (!deadline.hasExpired() && socket.state() == QAbstractSocket::ConnectedState) {
+        socket.waitForReadyRead(50);
+        got += socket.readAll();
+        if (got.contains("\r\n\r\n") && got.endsWith('}')) break;
+    }
+    return got + socket.readAll();
+}
+
+QByteArray uploadHead(qint64 length, const QByteArray& extra = {}) {
+    return "POST /separate HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; "
+           "boundary=b\r\nContent-Length: " +
+           QByteArray::number(length) + "\r\n" + extra + "\r\n";
+}
 
 RemoteConfig configFor(const ServerProcess& server, const QString& token = {}) {
     RemoteConfig c;
@@ -302,6 +323,107 @@ private Q_SLOTS:
         QCOMPARE(QDir(jobs.path()).entryList(QDir::Dirs | QDir::NoDotAndDotDot).size(),
                  accepted.size());
         QCOMPARE(http("GET", server.url("/health")).status, 200);
+    }
+
+    // The gate answers from the request head, before the body is sent, and bounds what Qt's
+    // server would otherwise hold in memory without limit.
+    void uploadsAreBoundedBeforeTheirBody() {
+        QTemporaryDir jobs;
+        ServerProcess server;
+        QVERIFY(server.start(jobs.path(), {"--max-upload-mb", "4"}));
+        const quint16 port = quint16(server.url().port());
+        auto connectTo = [&](QTcpSocket& s) {
+            s.connectToHost(QHostAddress::LocalHost, port);
+            return s.waitForConnected(5000);
+        };
+        {  // 5 MB declared: 413 with no byte of the body sent
+            QTcpSocket s;
+            QVERIFY(connectTo(s));
+            const QByteArray r = exchange(s, uploadHead(5'000'000));
+            QVERIFY2(r.startsWith("HTTP/1.1 413"), r.constData());
+            QVERIFY(r.contains("at most 4 MB"));
+        }
+        {  // a chunked body that never says its length is cut where it passes the limit
+            QTcpSocket s;
+            QVERIFY(connectTo(s));
+            s.write(
+                "POST /separate HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n"
+                "Content-Type: multipart/form-data; boundary=b\r\n\r\n");
+            QByteArray r;
+            const QByteArray chunk = "100000\r\n" + QByteArray(0x100000, 'x') + "\r\n";
+            for (int i = 0; i < 8 && !r.contains("\r\n\r\n"); ++i) {
+                s.write(chunk);
+                s.waitForBytesWritten(5000);
+                s.waitForReadyRead(200);
+                r += s.readAll();
+            }
+            r += exchange(s, {});
+            QVERIFY2(r.startsWith("HTTP/1.1 413"), r.constData());
+        }
+        {  // both lengths at once could be read two ways: refused
+            QTcpSocket s;
+            QVERIFY(connectTo(s));
+            const QByteArray r = exchange(s, uploadHead(10, "Transfer-Encoding: chunked\r\n"));
+            QVERIFY2(r.startsWith("HTTP/1.1 400"), r.constData());
+        }
+        {  // a head without end
+            QTcpSocket s;
+            QVERIFY(connectTo(s));
+            const QByteArray r =
+                exchange(s, "GET /health HTTP/1.1\r\nX: " + QByteArray(70000, 'a'));
+            QVERIFY2(r.startsWith("HTTP/1.1 431"), r.constData());
+        }
+        {  // a JSON route takes 1 MB at most
+            QTcpSocket s;
+            QVERIFY(connectTo(s));
+            const QByteArray r = exchange(
+                s, "POST /mix HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2000000\r\n\r\n");
+            QVERIFY2(r.startsWith("HTTP/1.1 413"), r.constData());
+        }
+        {  // a later request on a kept-alive connection: cut at the limit, not held in memory
+            QTcpSocket s;
+            QVERIFY(connectTo(s));
+            QVERIFY(exchange(s, "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+                        .startsWith("HTTP/1.1 200"));
+            s.write(uploadHead(9'000'000));
+            QByteArray r;
+            for (int i = 0; i < 9 && !r.contains("\r\n\r\n"); ++i) {
+                s.write(QByteArray(1'000'000, 'x'));
+                s.waitForBytesWritten(5000);
+                s.waitForReadyRead(200);
+                r += s.readAll();
+            }
+            r += exchange(s, {});
+            QVERIFY2(r.startsWith("HTTP/1.1 413"), r.constData());
+        }
+        {  // four uploads nearly whole at once fill the server's share: the fifth waits (503)
+            std::vector<std::unique_ptr<QTcpSocket>> held;
+            for (int i = 0; i < 4; ++i) {
+                held.push_back(std::make_unique<QTcpSocket>());
+                QVERIFY(connectTo(*held.back()));
+                held.back()->write(uploadHead(4'000'000) + QByteArray(3'900'000, 'x'));
+                QVERIFY(held.back()->waitForBytesWritten(5000));
+            }
+            QTest::qWait(300);
+            QTcpSocket s;
+            QVERIFY(connectTo(s));
+            const QByteArray r = exchange(s, uploadHead(4'000'000));
+            QVERIFY2(r.startsWith("HTTP/1.1 503"), r.constData());
+            QVERIFY(r.contains("Retry-After:"));
+            held.clear();  // those clients go away: the server takes uploads again
+            QTest::qWait(300);
+            QTcpSocket again;
+            QVERIFY(connectTo(again));
+            QVERIFY(exchange(again, "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+                        .startsWith("HTTP/1.1 200"));
+        }
+        const QByteArray metrics = http("GET", server.url("/metrics")).body;
+        QVERIFY2(metrics.contains(R"(music_split_requests_total{route="/separate",code="413"} 2)"),
+                 metrics.constData());
+        QVERIFY(metrics.contains(R"(music_split_requests_total{route="/separate",code="503"} 1)"));
+        QVERIFY(metrics.contains(R"(music_split_requests_total{route="other",code="431"} 1)"));
+        QVERIFY(metrics.contains(R"(music_split_requests_total{route="/mix",code="413"} 1)"));
+        QVERIFY(metrics.contains(R"(music_split_requests_total{route="other",code="413"} 1)"));
     }
 
     void restartKeepsFinishedJobs() {
