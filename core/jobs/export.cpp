@@ -113,11 +113,16 @@ private:
 
 QStringList exportTargets(const JobRecord& r, const ExportOptions& o) {
     QStringList out;
-    const std::string track = r.source.isEmpty() ? r.title.toStdString() : r.source.toStdString();
+    // Named after the song's file, as the demucs CLI names its outputs; after its title when
+    // there is no file (the title is one name, dots and slashes included).
+    const QString file = QFileInfo(r.source).fileName();
+    const int dot = file.lastIndexOf('.');
+    const QString track = file.isEmpty() ? r.title : dot > 0 ? file.left(dot) : file;
+    const QString trackExt = dot > 0 ? file.mid(dot + 1) : QString();
     for (const QString& stem : outputStems(r, o))
-        out << QString::fromStdString(stemPath(o.destination.toStdString(),
-                                               o.nameTemplate.toStdString(), track,
-                                               stem.toStdString(), extensionFor(o.encode.format)));
+        out << QString::fromStdString(
+            stemPathForTrack(o.destination.toStdString(), o.nameTemplate.toStdString(), track,
+                             trackExt, stem.toStdString(), extensionFor(o.encode.format)));
     return out;
 }
 

@@ -1,4 +1,5 @@
 #include "core/jobs/library.h"
+#include "core/file_names.h"
 
 #include <QDir>
 #include <QDirIterator>
@@ -81,9 +82,9 @@ QList<JobRecord> Library::load() const {
 }
 
 QString Library::beginJob(const QString& title, QString* id) const {
-    static const QRegularExpression unsafe("[^A-Za-z0-9._-]+");
-    QString slug = QString(title).replace(unsafe, "_").left(60);
-    if (slug.isEmpty()) slug = "song";
+    // Any script is kept (a Japanese title stays readable); separators and reserved characters
+    // are not.
+    const QString slug = title.trimmed().isEmpty() ? QString("song") : safeFileName(title, 60);
     const QString stamp = QDateTime::currentDateTime().toString("yyyyMMdd-HHmmss");
     if (!QDir().mkpath(root_))
         throw Error(ErrorKind::Io, root_.toStdString(), "cannot create the library folder");

@@ -212,11 +212,18 @@ std::string stemPath(const std::string& outDir, const std::string& tmpl,
                      const std::string& ext) {
     const QString name = QFileInfo(QString::fromStdString(inputPath)).fileName();
     const int dot = name.lastIndexOf('.');
-    const QString track = dot > 0 ? name.left(dot) : name;
-    const QString trackext = dot > 0 ? name.mid(dot + 1) : name;
+    return stemPathForTrack(outDir, tmpl, dot > 0 ? name.left(dot) : name,
+                            dot > 0 ? name.mid(dot + 1) : name, stem, ext);
+}
+
+std::string stemPathForTrack(const std::string& outDir, const std::string& tmpl,
+                             const QString& track, const QString& trackExtension,
+                             const std::string& stem, const std::string& ext) {
+    // A file name here may be copied later to a FAT or exFAT stick (DJs' players read those),
+    // where : * ? " < > | are not allowed: safeFileName leaves them out too.
     QString rel = QString::fromStdString(tmpl);
-    rel.replace("{track}", track)
-        .replace("{trackext}", trackext)
+    rel.replace("{track}", safeFileName(track))
+        .replace("{trackext}", trackExtension.isEmpty() ? QString() : safeFileName(trackExtension))
         .replace("{stem}", safeFileName(QString::fromStdString(stem)));
     rel.replace("{ext}", QString::fromStdString(ext));
     const QString root = QDir(QString::fromStdString(outDir)).absolutePath();

@@ -1,9 +1,11 @@
 #pragma once
 // One separation, start to finish, shared by the CLI, the GUI's jobs and the server: load the
 // models, decode the song, run the engine, and write the stems.
+#include <QString>
 #include <functional>
 #include <memory>
 #include <optional>
+
 #include <string>
 #include <vector>
 
@@ -73,6 +75,12 @@ std::vector<Stem> separateAudio(const LoadedModel& model, const AudioBuffer& mix
 // {stem} and {ext}. Throws Error for a template that leaves the output folder.
 std::string stemPath(const std::string& outDir, const std::string& filenameTemplate,
                      const std::string& inputPath, const std::string& stem, const std::string& ext);
+// The same for a track known by name (a title, with no extension of its own). Every part that
+// comes from outside (track, stem) is made a safe file name first: a title such as "AC/DC" or
+// ".." stays one name inside the output folder.
+std::string stemPathForTrack(const std::string& outDir, const std::string& filenameTemplate,
+                             const QString& track, const QString& trackExtension,
+                             const std::string& stem, const std::string& ext);
 
 // The extension that goes with a format: wav, flac or mp3.
 std::string extensionFor(FileFormat format);

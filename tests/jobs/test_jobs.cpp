@@ -124,6 +124,35 @@ private Q_SLOTS:
     // Jobs of the same title started at the same moment never share a folder.
     // A killed process's temporary job folder goes at the next start, once idle; a running
     // job's stays.
+    // Names from outside (tags, YouTube titles, file names) stay one name in the folder meant.
+    void titlesAndFileNamesBecomeSafeNames() {
+        QTemporaryDir dir;
+        const Library library(dir.path() + "/library");
+        QString id;
+        const QString temp = library.beginJob("../../エラー: AC/DC", &id);
+        QCOMPARE(QFileInfo(temp).absolutePath(), QDir(dir.path() + "/library").absolutePath());
+        QVERIFY2(id.endsWith("-_._.._エラー_ AC_DC"), qPrintable(id));
+        QVERIFY(QDir(temp).removeRecursively());
+
+        JobRecord r;
+        r.stems = {"drums"};
+        ExportOptions o;
+        o.destination = dir.filePath("out");
+        o.encode.format = FileFormat::Wav;
+        o.stems = {"drums"};
+        o.nameTemplate = "{track}/{stem}.{ext}";
+        const QString out = QDir(dir.filePath("out")).absolutePath();
+        r.title = "AC/DC - Mr. Brightside";  // no file: the title, slash and dots kept as one name
+        QCOMPARE(exportTargets(r, o), QStringList{out + "/AC_DC - Mr. Brightside/drums.wav"});
+        r.title = "..";
+        QCOMPARE(exportTargets(r, o), QStringList{out + "/_./drums.wav"});
+        r.source = "/music/What? Live: 1999.mp3";  // a file: its name, made portable
+        o.nameTemplate = "{track}_{stem}.{trackext}.{ext}";
+        QCOMPARE(exportTargets(r, o), QStringList{out + "/What_ Live_ 1999_drums.mp3.wav"});
+        o.nameTemplate = "../{stem}.{ext}";  // the template itself is the user's: checked, refused
+        QVERIFY_THROWS_EXCEPTION(Error, exportTargets(r, o));
+    }
+
     void strayJobFoldersAreRemoved() {
         QTemporaryDir dir;
         const Library lib(dir.path());
