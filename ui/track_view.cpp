@@ -89,6 +89,7 @@ TrackView::TrackView(QWidget* parent)
       play_(toolButton(this, tr("Play"), tr("Play / pause (Space)"))),
       loop_(toolButton(this, tr("Loop"), tr("Loop the selected region (L)"), true)),
       snap_(new QCheckBox(tr("Snap"), this)),
+      countIn_(new QCheckBox(tr("Count-in"), this)),
       tempo_(new QSpinBox(this)),
       pitch_(new QDoubleSpinBox(this)),
       found_(new QLabel(this)),
@@ -117,6 +118,8 @@ TrackView::TrackView(QWidget* parent)
     snap_->setObjectName("snapToBeats");
     snap_->setToolTip(tr("Loop points snap to the nearest beat"));
     snap_->setChecked(true);
+    countIn_->setObjectName("countIn");
+    countIn_->setToolTip(tr("A bar of clicks on the song's beat before it plays"));
     tempo_->setObjectName("tempoBox");
     tempo_->setRange(25, 200);
     tempo_->setSingleStep(5);
@@ -146,8 +149,9 @@ TrackView::TrackView(QWidget* parent)
     auto* markerButton = toolButton(this, tr("+ Marker"), tr("Mark the playhead's position (M)"));
     markerButton->setObjectName("addMarker");
     auto* transport = new QHBoxLayout;
-    for (QWidget* w : {static_cast<QWidget*>(play_), static_cast<QWidget*>(stop),
-                       static_cast<QWidget*>(loop_), static_cast<QWidget*>(snap_)})
+    for (QWidget* w :
+         {static_cast<QWidget*>(play_), static_cast<QWidget*>(stop), static_cast<QWidget*>(loop_),
+          static_cast<QWidget*>(snap_), static_cast<QWidget*>(countIn_)})
         transport->addWidget(w);
     transport->addWidget(time_);
     transport->addWidget(markerButton);
@@ -201,6 +205,10 @@ TrackView::TrackView(QWidget* parent)
     saveTimer_.setSingleShot(true);
     saveTimer_.setInterval(300);
     connect(&saveTimer_, &QTimer::timeout, this, &TrackView::savePractice);
+    connect(countIn_, &QCheckBox::toggled, this, [this](bool on) {
+        player_.setCountIn(on ? 4 : 0);
+        if (!restoring_) saveTimer_.start();
+    });
     connect(trainer_, &QCheckBox::toggled, this, [this](bool on) {
         setSpeedTrainer(on, trainerStep_->value(), trainerTarget_->value());
     });
@@ -375,11 +383,9 @@ void TrackView::savePractice() {
     QJsonArray marks;
     for (const auto& [frame, name] : markers_)
         marks.append(QJsonObject{{"frame", frame}, {"name", name}});
-    record_.practice = {{"tempo_percent", tempo_->value()},
-                        {"semitones", pitch_->value()},
-                        {"loop", QJsonArray{loopStart_, loopEnd_}},
-                        {"loop_on", loop_->isChecked()},
-                        {"markers", marks}};
+    record_.practice = {{"tempo_percent", tempo_->value()},         {"semitones", pitch_->value()},
+                        {"loop", QJsonArray{loopStart_, loopEnd_}}, {"loop_on", loop_->isChecked()},
+                        {"count_in", countIn_->isChecked()},        {"markers", marks}};
     try {
         rewriteRecord(record_);
     } catch (const Error& e) {
@@ -401,6 +407,7 @@ void TrackView::restorePractice() {
     if (player_.mixer())
         player_.mixer()->setLoop(loop_->isChecked() ? loopStart_ : 0,
                                  loop_->isChecked() ? loopEnd_ : 0);
+    countIn_->setChecked(p["count_in"].toBool());
     markers_.clear();
     for (const QJsonValue& v : p["markers"].toArray()) {
         const QJsonObject m = v.toObject();

@@ -88,6 +88,7 @@ private:
     QToolButton* play_;
     QToolButton* loop_;
     QCheckBox* snap_;
+    QCheckBox* countIn_;  // a bar of clicks before play starts the song
     QSpinBox* tempo_;
     QDoubleSpinBox* pitch_;
     QLabel* found_;       // tempo and key found

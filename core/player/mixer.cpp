@@ -1,4 +1,5 @@
 #include "core/player/mixer.h"
+#include "core/player/click_lane.h"
 
 #include <algorithm>
 #include <chrono>
@@ -236,7 +237,46 @@ int64_t Mixer::renderSpan(float* out, int64_t frames, bool* dry) {
     return frames;
 }
 
+void Mixer::countIn(int beats, int64_t interval, double gain) {
+    clickSound(true), clickSound(false);  // made here, not on the audio thread
+    countBeats_.store(interval > 0 ? std::max(0, beats) : 0, std::memory_order_relaxed);
+    countInterval_.store(std::max<int64_t>(interval, 1), std::memory_order_relaxed);
+    countGain_.store(gain, std::memory_order_relaxed);
+    countAsked_.store(beats > 0 && interval > 0, std::memory_order_relaxed);
+    countSeq_.fetch_add(1, std::memory_order_release);
+}
+
+int64_t Mixer::renderCountIn(float* out, int64_t frames) {
+    const int64_t n = std::min(frames, countLeft_.load(std::memory_order_relaxed));
+    const auto length = int64_t(clickSound(false).size());
+    for (int64_t i = 0; i < n; ++i, ++countDone_) {
+        const int64_t beat = countDone_ / countStep_, t = countDone_ % countStep_;
+        const float x = t < length ? float(countLevel_) * clickSound(beat == 0)[size_t(t)] : 0.0f;
+        out[2 * i] = out[2 * i + 1] = x;
+    }
+    countLeft_.fetch_sub(n, std::memory_order_relaxed);
+    return n;
+}
+
 int64_t Mixer::render(float* out, int64_t frames, int64_t* played) {
+    if (const uint64_t n = countSeq_.load(std::memory_order_acquire); n != seenCount_) {
+        seenCount_ = n;
+        countStep_ = countInterval_.load(std::memory_order_relaxed);
+        countLevel_ = countGain_.load(std::memory_order_relaxed);
+        countDone_ = 0;
+        countLeft_.store(countBeats_.load(std::memory_order_relaxed) * countStep_,
+                         std::memory_order_relaxed);
+        countAsked_.store(false, std::memory_order_relaxed);
+    }
+    // The count-in comes first; the song follows in the same buffer, so its first beat is exact.
+    const int64_t counted =
+        countLeft_.load(std::memory_order_relaxed) > 0 ? renderCountIn(out, frames) : 0;
+    out += 2 * counted;
+    frames -= counted;
+    if (frames == 0) {
+        if (played) *played = 0;
+        return counted;
+    }
     // Settings, loops and seeks made since the last call.
     bool replan = false;
     int64_t start = pos_.load(std::memory_order_relaxed);
@@ -286,9 +326,9 @@ int64_t Mixer::render(float* out, int64_t frames, int64_t* played) {
     }
     stalled_.store(dry, std::memory_order_relaxed);
     if (played) *played = written;
-    if (!dry) return written;
+    if (!dry) return counted + written;
     std::fill(out + 2 * written, out + 2 * frames, 0.0f);  // waiting: silence, in time
-    return frames;
+    return counted + frames;
 }
 
 // ---- the reader thread -------------------------------------------------------------------------

@@ -62,6 +62,15 @@ public:
     std::pair<int64_t, int64_t> loop() const;  // [start, end), as last set
     // How many times playback has wrapped from the loop's end to its start (for repeat counts).
     uint64_t loopWraps() const { return wraps_.load(std::memory_order_relaxed); }
+    // Before the next frames of the song, `beats` clicks `interval` frames apart (song time, so
+    // a stretched mix slows them too), the first one accented; the song then starts on the beat
+    // after the last, to the sample. The position holds meanwhile. beats 0: none (cancels one
+    // under way).
+    void countIn(int beats, int64_t interval, double gain = 1.0);
+    bool countingIn() const {
+        return countAsked_.load(std::memory_order_relaxed) ||
+               countLeft_.load(std::memory_order_relaxed) > 0;
+    }
     // Whether the last render waited for audio (a disk lane not read yet, or not separated yet).
     bool stalled() const { return stalled_.load(std::memory_order_relaxed); }
 
@@ -100,6 +109,16 @@ private:
     int64_t loopStart_ = 0, loopEnd_ = 0;
     std::atomic<bool> stalled_{false};
     std::atomic<uint64_t> wraps_{0};
+    // Count-in: asked for on the UI thread (seq, beats, interval, gain), played on the audio one.
+    std::atomic<uint64_t> countSeq_{0};
+    std::atomic<int64_t> countBeats_{0}, countInterval_{0};
+    std::atomic<double> countGain_{1.0};
+    uint64_t seenCount_ = 0;
+    std::atomic<int64_t> countLeft_{0};
+    std::atomic<bool> countAsked_{false};  // set on the UI thread until the audio one takes it
+    int64_t countDone_ = 0, countStep_ = 0;
+    double countLevel_ = 1.0;
+    int64_t renderCountIn(float* out, int64_t frames);  // audio thread
     // The plan the audio thread follows (a seqlock: the reader thread retries a torn read).
     std::atomic<uint64_t> planSeq_{0};
     std::atomic<int64_t> planEpoch_{0}, planStart_{0}, planLoopStart_{0}, planLoopEnd_{0};

@@ -221,6 +221,19 @@ void Player::setBeats(std::vector<int64_t> frames, int beatsPerBar) {
     if (clickBeats_) clickBeats_->set(std::move(frames), beatsPerBar);
 }
 
+int64_t Player::beatInterval() const {
+    const int rate = mixer_ ? mixer_->sampleRate() : 44100;
+    std::vector<int64_t> gaps;
+    if (clickBeats_) {
+        const auto grid = clickBeats_->get();
+        for (size_t i = 1; i < grid->frames.size(); ++i)
+            gaps.push_back(grid->frames[i] - grid->frames[i - 1]);
+    }
+    if (gaps.empty()) return rate / 2;
+    std::nth_element(gaps.begin(), gaps.begin() + long(gaps.size() / 2), gaps.end());
+    return std::max<int64_t>(gaps[gaps.size() / 2], rate / 10);
+}
+
 std::shared_ptr<const PeakCache> Player::peaks(int lane) const {
     return lane >= 0 && lane < int(lanes_.size()) ? lanes_[size_t(lane)].peaks : nullptr;
 }
@@ -282,6 +295,7 @@ void Player::play() {
         return;
     }
     outputError_.clear();
+    mixer_->countIn(countIn_, beatInterval());
     if (!sink_) {
         format_.setSampleRate(mixer_->sampleRate());
         format_.setChannelCount(2);
@@ -311,7 +325,8 @@ void Player::play() {
 void Player::pause() {
     if (!playing_) return;
     const qint64 heard = position();
-    stopSink();  // drop what is buffered: resuming starts exactly where it was heard
+    mixer_->countIn(0, 1);  // a count-in cut short is not finished on the next play
+    stopSink();             // drop what is buffered: resuming starts exactly where it was heard
     if (mixer_) mixer_->seek(heard);
     playing_ = false;
     tick_.stop();
@@ -342,7 +357,8 @@ void Player::seek(qint64 frame) {
 
 qint64 Player::position() const {
     if (!mixer_) return 0;
-    if (!sink_ || !playing_) return mixer_->position();
+    // During a count-in the song has not started: what is queued is clicks.
+    if (!sink_ || !playing_ || mixer_->countingIn()) return mixer_->position();
     const int bpf = format_.bytesPerFrame();
     const qint64 queued = bpf ? (sink_->bufferSize() - sink_->bytesFree()) / bpf : 0;
     const auto [loopStart, loopEnd] = mixer_->loop();

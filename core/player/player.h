@@ -9,6 +9,7 @@
 #include <QStringList>
 #include <QTimer>
 
+#include <algorithm>
 #include <atomic>
 #include <functional>
 #include <memory>
@@ -58,6 +59,11 @@ public:
     // clicking on these beats (song frames); set when the song's beats are known.
     void setBeats(std::vector<int64_t> frames, int beatsPerBar = 4);
     int clickLane() const { return clickLane_; }  // -1: none
+    // Clicks on the song's beat (its median beat, 120 BPM when no beats are known) before each
+    // play() starts the song; 0: none.
+    void setCountIn(int beats) { countIn_ = std::max(0, beats); }
+    int countIn() const { return countIn_; }
+    int64_t beatInterval() const;  // frames, song time
     // A lane's waveform peaks (they may still be growing).
     std::shared_ptr<const PeakCache> peaks(int lane) const;
     // Up to `n` frames of a lane from `from`, as its channels' mean, for drawing up close; UI
@@ -111,6 +117,7 @@ private:
     std::unique_ptr<Stretcher> stretcher_;
     std::shared_ptr<ClickBeats> clickBeats_;
     int clickLane_ = -1;
+    int countIn_ = 0;
     std::vector<LaneSpec> lanes_;
     QStringList names_;
     QAudioSink* sink_ = nullptr;

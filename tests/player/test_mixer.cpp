@@ -10,6 +10,7 @@
 
 #include "core/audio/encoder.h"
 #include "core/audio/peaks.h"
+#include "core/player/click_lane.h"
 #include "core/player/mixer.h"
 #include "core/player/mixer_device.h"
 #include "core/player/player.h"
@@ -188,6 +189,45 @@ private Q_SLOTS:
             QCOMPARE(out[size_t(2 * i)], float(expected));
         }
         QCOMPARE(m.loopWraps(), uint64_t(2));  // at 1100 after 50 frames and after 150
+    }
+
+    // The count-in: clicks a beat apart (the first accented), then the song from its position to
+    // the sample, in the same buffers; the playhead does not move while it counts.
+    void countInLeadsIntoTheSongOnTheBeat() {
+        Mixer m;
+        m.addLane(monoRamp(20000));
+        m.seek(3000);
+        m.countIn(4, 1000, 0.5);
+        QVERIFY(m.countingIn());
+        std::vector<float> out(2 * 6000);
+        int64_t played = -1, done = 0;
+        for (const int64_t block : {700, 1, 2999, 2300}) {  // across beats and into the song
+            int64_t p = 0;
+            QCOMPARE(m.render(out.data() + 2 * done, block, &p), block);
+            done += block;
+            played = p;
+            if (done <= 4000) QCOMPARE(m.position(), int64_t(3000));
+        }
+        QCOMPARE(played, int64_t(2000));  // the last block: 300 clicks' frames, then the song
+        QVERIFY(!m.countingIn());
+        const auto& high = clickSound(true);
+        const auto& low = clickSound(false);
+        for (int beat = 0; beat < 4; ++beat) {
+            const auto& click = beat == 0 ? high : low;
+            for (size_t i = 0; i < 1000; ++i) {
+                const float want = i < click.size() ? 0.5f * click[i] : 0.0f;
+                QCOMPARE(out[2 * (beat * 1000 + i)], want);
+                QCOMPARE(out[2 * (beat * 1000 + i) + 1], want);
+            }
+        }
+        for (int i = 4000; i < 6000; ++i)
+            QCOMPARE(out[size_t(2 * i)], float(3000 + i - 4000));
+        QCOMPARE(m.position(), int64_t(5000));
+
+        m.countIn(2, 100);  // cancelled before it plays: nothing of it is heard
+        m.countIn(0, 1);
+        QCOMPARE(m.render(out.data(), 10), int64_t(10));
+        QCOMPARE(out[0], 5000.0f);
     }
 
     void panMovesTheLane() {

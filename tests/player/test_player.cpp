@@ -80,6 +80,9 @@ private Q_SLOTS:
         const int click = player.clickLane();
         QCOMPARE(click, 1);
         QVERIFY(player.mixer()->muted(click));  // off until asked for
+        QCOMPARE(player.beatInterval(), int64_t(22050));  // no beats yet: 120 BPM
+        player.setBeats({1000, 6000, 11000, 16000, 21000, 21100}, 4);
+        QCOMPARE(player.beatInterval(), int64_t(5000));  // the count-in's beat: the median gap
         player.setBeats({1000, 6000, 11000, 16000, 21000}, 4);
         player.mixer()->setMute(0, true);
         player.mixer()->setMute(click, false);

@@ -291,6 +291,8 @@ private Q_SLOTS:
             view.setSemitones(1.5);
             Q_EMIT view.waveform()->loopSelected(44100, 2 * 44100);
             view.findChild<QToolButton*>("loopButton")->setChecked(true);
+            view.findChild<QCheckBox*>("countIn")->setChecked(true);
+            QCOMPARE(view.player().countIn(), 4);
             view.player().seek(22050);
             view.addMarker("Solo");
             view.player().seek(3 * 44100);
@@ -312,6 +314,8 @@ private Q_SLOTS:
         QCOMPARE(again.player().semitones(), 1.5);
         QVERIFY(again.findChild<QToolButton*>("loopButton")->isChecked());
         QCOMPARE(again.player().mixer()->loop(), (std::pair<int64_t, int64_t>(44100, 88200)));
+        QVERIFY(again.findChild<QCheckBox*>("countIn")->isChecked());
+        QCOMPARE(again.player().countIn(), 4);
         QCOMPARE(again.markers().size(), size_t(2));
         QCOMPARE(again.markers()[0].second, QString("Solo"));
         QCOMPARE(again.markers()[0].first, qint64(22050));
