@@ -186,12 +186,33 @@ QFuture<QHttpServerResponse> ApiServer::mix(const QHttpServerRequest& request) {
             fault(e.kind() == ErrorKind::InvalidInput ? Status::BadRequest : Status::NotFound,
                   QString::fromUtf8(e.what())));
     }
+    // A mix is held whole in memory to be answered (Qt's server takes a QByteArray): one at a
+    // time, no longer than twice the longest song accepted, keeps that bounded.
+    const double seconds =
+        ((settings.to < 0 ? double(stems.frames) / std::max(1, stems.sampleRate) : settings.to) -
+         settings.from) /
+        settings.tempo;
+    if (seconds > 2 * options_.maxDurationSeconds)
+        return now(fault(Status::PayloadTooLarge,
+                         tr("the mix would last %1 min; this server makes at most %2 min")
+                             .arg(seconds / 60, 0, 'f', 1)
+                             .arg(2 * options_.maxDurationSeconds / 60, 0, 'f', 1)));
+    if (mixing_->load() > 0) {
+        auto busy = fault(Status::TooManyRequests, tr("a mix is being made; try again later"));
+        http::setHeader(busy, "Retry-After", "5");
+        return now(std::move(busy));
+    }
     // Written beside the stems (same disk), read back, removed: minutes of Rubber Band must not
     // hold up the other requests, so it runs on the thread pool.
     const QString target =
         job->resultFolder + "/.mix-" + QUuid::createUuid().toString(QUuid::Id128) + ".flac";
     QPointer<ApiServer> self(this);
-    return QtConcurrent::run([stems, settings, target, self]() {
+    mixing_->fetch_add(1);
+    return QtConcurrent::run([stems, settings, target, self, mixing = mixing_]() {
+        struct Done {
+            std::shared_ptr<std::atomic<int>> count;
+            ~Done() { count->fetch_sub(1); }
+        } done{mixing};
         QHttpServerResponse r = [&] {
             try {
                 EncodeOptions flac;

@@ -8,8 +8,10 @@
 #include <QJsonObject>
 #include <QObject>
 
+#include <atomic>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -57,6 +59,7 @@ private:
     QHttpServer http_;
     ServerJobs jobs_;
     Metrics metrics_;
+    std::shared_ptr<std::atomic<int>> mixing_ = std::make_shared<std::atomic<int>>(0);  // mixes
     mutable std::map<std::string, QJsonObject> info_;  // model -> modelInfo, cached
 };
 

@@ -478,7 +478,7 @@ private Q_SLOTS:
     void mixOverHttp() {
         QTemporaryDir jobs, tmp;
         ServerProcess server;
-        QVERIFY(server.start(jobs.path(), {"--token", "t0k"}));
+        QVERIFY(server.start(jobs.path(), {"--token", "t0k", "--max-duration", "5"}));
         QByteArray type;
         HttpReply r =
             http("POST", server.url("/separate"),
@@ -531,6 +531,30 @@ private Q_SLOTS:
         const int64_t frames = decodeAudio(stretched.fileName().toStdString(), 44100, 2).frames();
         QCOMPARE(frames, std::llround(vocals.frames() / 1.25));
 
+        // Mixes are answered whole from memory: bounded in length, one at a time.
+        r = post({{"session_id", session}, {"tempo", 0.25}});  // 12 s of a 3 s song: over 2 x 5 s
+        QCOMPARE(r.status, 413);
+        QVERIFY(r.json()["detail"].toString().contains("at most 0.2 min"));
+        {
+            QNetworkAccessManager net;
+            QList<QNetworkReply*> both;
+            for (int i = 0; i < 2; ++i) {
+                QNetworkRequest req(server.url("/mix"));
+                req.setHeader(QNetworkRequest::ContentTypeHeader, "application/json");
+                req.setRawHeader("Authorization", "Bearer t0k");
+                both << net.post(
+                    req, QJsonDocument(
+                             QJsonObject{{"session_id", session}, {"tempo", 0.6}, {"semitones", 3}})
+                             .toJson());
+            }
+            QTRY_VERIFY_WITH_TIMEOUT(both[0]->isFinished() && both[1]->isFinished(), 60000);
+            QList<int> codes;
+            for (QNetworkReply* reply : both)
+                codes << reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+            std::sort(codes.begin(), codes.end());
+            QCOMPARE(codes, (QList<int>{200, 429}));
+            qDeleteAll(both);
+        }
         QCOMPARE(post({{"session_id", session}}, "wrong").status, 401);
         QCOMPARE(post({{"session_id", "nope"}}).status, 404);
         for (const QJsonObject& bad :
