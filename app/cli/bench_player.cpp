@@ -1,7 +1,8 @@
 // music-split-cli bench-player: how a long separated song opens and seeks in the player. A song
 // of generated stems (24-bit FLAC, as the library keeps them, with the peaks a separation keeps
 // beside them) is made once in a folder; a fresh process then opens it as the track view does and
-// reports the time to open, the latency of seeks anywhere, and its peak memory.
+// reports the time to open, the latency of seeks anywhere, its peak memory, and what the
+// practice stretcher (Rubber Band) costs while it plays.
 #include <QCommandLineParser>
 #include <QCoreApplication>
 #include <QDir>
@@ -13,6 +14,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <ctime>
 #include <random>
 #include <vector>
 
@@ -24,6 +26,7 @@
 #include "core/error.h"
 #include "core/jobs/library.h"
 #include "core/player/player.h"
+#include "core/practice/stretcher.h"
 
 namespace msplit::cli {
 namespace {
@@ -112,6 +115,55 @@ int measure(const QString& folder, int seeks) {
         if (played == 0) throw Error(ErrorKind::Internal, "", "a seek did not play within 5 s");
     }
     std::sort(latencies.begin(), latencies.end());
+
+    // The stretcher as the player runs it: the mix pulled through it in the sound card's blocks.
+    // What counts is this thread's CPU per second heard, and the slowest block against the time
+    // it plays (a block slower than that is a dropout).
+    Stretcher stretcher(m.sampleRate(), 2);
+    stretcher.setTempo(0.8);
+    stretcher.setSemitones(2);
+    m.seek(m.length() / 3);
+    const int64_t block = 1024, blocks = 30 * 44100 / block;
+    std::vector<float> planar(2 * block), mixed;
+    auto cpuSeconds = [] {
+        timespec t{};
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+        return double(t.tv_sec) + double(t.tv_nsec) / 1e9;
+    };
+    const double cpu0 = cpuSeconds();
+    const double blockMs = 1000.0 * double(block) / m.sampleRate(), bufferMs = 100;
+    double worstMs = 0, buffered = bufferMs;  // the player's sound buffer, full at the start
+    int dropouts = 0;
+    for (int64_t b = 0; b < blocks; ++b) {
+        // A full buffer waits for the card; then it plays on while this block is made.
+        buffered = std::min(buffered, bufferMs - blockMs);
+        clock.restart();
+        stretcher.render(planar.data(), block, [&](float* in, int64_t want) {
+            mixed.resize(size_t(2 * want));
+            int64_t got = 0;
+            while (got == 0) {  // the reader thread keeps up; wait for it rather than count it
+                int64_t played = 0;
+                m.render(mixed.data(), want, &played);
+                got = played;
+            }
+            for (int64_t i = 0; i < got; ++i) {
+                in[i] = mixed[size_t(2 * i)];
+                in[want + i] = mixed[size_t(2 * i + 1)];
+            }
+            return got;
+        });
+        const double ms = double(clock.nsecsElapsed()) / 1e6;
+        worstMs = std::max(worstMs, ms);
+        buffered -= ms;
+        if (buffered < 0) {
+            ++dropouts;
+            buffered = 0;
+        }
+        buffered += blockMs;
+    }
+    const double heard = double(blocks * block) / m.sampleRate();
+    const double share = (cpuSeconds() - cpu0) / heard;
+
     std::printf("song         %.1f minutes, %lld lanes (4 stems, 24-bit FLAC, and the original)\n",
                 double(m.length()) / 44100 / 60, static_cast<long long>(m.lanes()));
     std::printf("open         %.0f ms (waveform peaks %s)\n", openMs,
@@ -119,6 +171,12 @@ int measure(const QString& folder, int seeks) {
     std::printf("seek         median %.1f ms, worst %.1f ms (%d seeks anywhere)\n",
                 latencies[latencies.size() / 2], latencies.back(), seeks);
     std::printf("peak memory  %.0f MB (process; %.0f MB before opening)\n", peakMemoryMB(), before);
+    std::printf(
+        "stretch      %s at 80 %% tempo, +2 semitones: %.0f %% of a core while playing; "
+        "slowest %lld-frame block %.1f ms (it plays for %.1f ms); dropouts with the player's "
+        "%.0f ms buffer: %d in %.0f s\n",
+        stretcher.engineName().c_str(), 100 * share, static_cast<long long>(block), worstMs,
+        blockMs, bufferMs, dropouts, heard);
     return exit_code::kOk;
 }
 
