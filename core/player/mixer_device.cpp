@@ -34,13 +34,14 @@ MixerDevice::~MixerDevice() {
 }
 
 int64_t MixerDevice::pull(float* out, int64_t frames) {
-    if (stretcher_ && !stretching() && stretcher_->active()) {
-        stretcher_->reset();  // from the mixer's position on
+    Stretcher* const stretcher = stretcher_.load();
+    if (stretcher && !stretching() && stretcher->active()) {
+        stretcher->reset();  // from the mixer's position on
         stretching_ = true;
     }
     if (!stretching()) return mixer_.render(out, frames);
     planar_.resize(size_t(2 * frames));
-    const int64_t n = stretcher_->render(planar_.data(), frames, [this](float* in, int64_t want) {
+    const int64_t n = stretcher->render(planar_.data(), frames, [this](float* in, int64_t want) {
         mixed_.resize(size_t(2 * want));
         const int64_t got = mixer_.render(mixed_.data(), want);
         for (int64_t i = 0; i < got; ++i) {

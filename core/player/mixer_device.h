@@ -26,6 +26,9 @@ public:
     qint64 bytesAvailable() const override { return 1 << 16; }
     // Whether the sound goes through the stretcher now (its delay counts for the playhead).
     bool stretching() const { return stretching_.load(std::memory_order_relaxed); }
+    // A stretcher made after the device (it is made off the UI thread): used from the next pull.
+    // It must outlive the device.
+    void setStretcher(Stretcher* stretcher) { stretcher_.store(stretcher); }
 
 Q_SIGNALS:
     void ended();  // the mixer reached the end of the song
@@ -37,7 +40,7 @@ protected:
 private:
     int64_t pull(float* interleaved, int64_t frames);  // the mix, stretched when it must be
     Mixer& mixer_;
-    Stretcher* stretcher_;
+    std::atomic<Stretcher*> stretcher_;
     std::atomic<bool> stretching_{false};
     std::vector<float> planar_, mixed_;
     QAudioFormat format_;

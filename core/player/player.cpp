@@ -368,26 +368,37 @@ qint64 Player::position() const {
                          stretching ? stretcher_->pending() : 0);
 }
 
-Stretcher& Player::stretcher() {
-    if (!stretcher_) {
-        stretcher_ = std::make_unique<Stretcher>(44100, 2);
-        if (playing_) {  // the device playing now was made without it
-            const qint64 heard = position();
-            stopSink();
-            playing_ = false;
-            mixer_->seek(heard);
-            play();
-        }
-    }
-    return *stretcher_;
+void Player::makeStretcher() {
+    if (stretcher_ || makingStretcher_) return;
+    makingStretcher_ = true;
+    // Shared, so that a result the Player no longer waits for is freed with its future.
+    using Made = std::shared_ptr<Stretcher>;
+    auto* watcher = new QFutureWatcher<Made>(this);
+    connect(watcher, &QFutureWatcher<Made>::finished, this, [this, watcher] {
+        watcher->deleteLater();
+        stretcher_ = watcher->result();
+        makingStretcher_ = false;
+        stretcher_->setTempo(tempo_);
+        stretcher_->setSemitones(semitones_);
+        if (device_) device_->setStretcher(stretcher_.get());  // playing: heard from now on
+    });
+    watcher->setFuture(QtConcurrent::run([] { return std::make_shared<Stretcher>(44100, 2); }));
 }
 
 void Player::setTempo(double tempo) {
-    stretcher().setTempo(tempo);
+    tempo_ = std::clamp(tempo, Stretcher::kMinTempo, Stretcher::kMaxTempo);
+    if (stretcher_)
+        stretcher_->setTempo(tempo_);
+    else
+        makeStretcher();
 }
 
 void Player::setSemitones(double semitones) {
-    stretcher().setSemitones(semitones);
+    semitones_ = std::clamp(semitones, -Stretcher::kMaxSemitones, Stretcher::kMaxSemitones);
+    if (stretcher_)
+        stretcher_->setSemitones(semitones_);
+    else
+        makeStretcher();
 }
 
 int64_t heardPosition(int64_t rendered, int64_t queued, int deviceRate, int mixerRate,

@@ -80,8 +80,11 @@ public:
     // cannot drift apart; positions stay in song time.
     void setTempo(double tempo);
     void setSemitones(double semitones);
-    double tempo() const { return stretcher_ ? stretcher_->tempo() : 1.0; }
-    double semitones() const { return stretcher_ ? stretcher_->semitones() : 0.0; }
+    // As asked: heard once the stretcher is made (off the UI thread, a fraction of a second the
+    // first time: Rubber Band's set-up and the check of which engine the CPU can run).
+    double tempo() const { return tempo_; }
+    double semitones() const { return semitones_; }
+    bool stretcherReady() const { return stretcher_ != nullptr; }
     // The frame being heard now (the mixer's position minus what waits in the sink's buffer).
     qint64 position() const;
     qint64 length() const { return mixer_ ? mixer_->length() : 0; }
@@ -112,9 +115,11 @@ public:
 private:
     void install(std::vector<LaneSpec> lanes, bool withClick = false);
     void stopSink();
-    Stretcher& stretcher();  // made on first use (Rubber Band's set-up is not free)
+    void makeStretcher();  // on the thread pool, on first use; adopted on the UI thread
     std::unique_ptr<Mixer> mixer_;
-    std::unique_ptr<Stretcher> stretcher_;
+    std::shared_ptr<Stretcher> stretcher_;
+    bool makingStretcher_ = false;
+    double tempo_ = 1.0, semitones_ = 0.0;
     std::shared_ptr<ClickBeats> clickBeats_;
     int clickLane_ = -1;
     int countIn_ = 0;

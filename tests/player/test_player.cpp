@@ -191,6 +191,25 @@ private Q_SLOTS:
         QCOMPARE(heardPosition(20000, 4410, 44100, 44100, 0, 0, 0.5, 3000), int64_t(14795));
     }
 
+    // Rubber Band's set-up (and the check of which engine this CPU runs) is made on the thread
+    // pool: the first tempo change returns at once and is heard once the stretcher is there.
+    void theStretcherIsMadeOffTheUiThread() {
+        QTemporaryDir dir;
+        Player player;
+        QSignalSpy loaded(&player, &Player::loaded);
+        player.load({{"a"}, {writeLevel(dir, "a.wav", 0.1f, 0.1f)}, 1, {}, {}, {}});
+        QVERIFY(loaded.wait(10000));
+        QVERIFY(!player.stretcherReady());
+        player.setTempo(0.8);
+        player.setSemitones(30);  // clamped
+        QVERIFY(!player.stretcherReady());  // asked for, not made here
+        QCOMPARE(player.tempo(), 0.8);
+        QCOMPARE(player.semitones(), 12.0);
+        QTRY_VERIFY_WITH_TIMEOUT(player.stretcherReady(), 10000);
+        player.setTempo(1.5);  // from now on straight to it
+        QCOMPARE(player.tempo(), 1.5);
+    }
+
     void anUnknownOutputFallsBackToTheDefault() {
         QTemporaryDir dir;
         Player player;
