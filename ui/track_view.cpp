@@ -146,6 +146,7 @@ TrackView::TrackView(QWidget* parent)
     markerBox_->setObjectName("markerBox");
     markerBox_->setToolTip(tr("Jump to a marker"));
     markerBox_->setMinimumWidth(110);
+    markerBox_->setSizeAdjustPolicy(QComboBox::AdjustToContents);
     auto* markerButton = toolButton(this, tr("+ Marker"), tr("Mark the playhead's position (M)"));
     markerButton->setObjectName("addMarker");
     auto* transport = new QHBoxLayout;

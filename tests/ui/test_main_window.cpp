@@ -2,6 +2,7 @@
 // official stems, the UI stays responsive meanwhile, cancel and failures show, export writes what
 // was chosen, settings and the library survive a restart. Screenshots of the main states are saved.
 #include <QApplication>
+#include <QCheckBox>
 #include <QComboBox>
 #include <QDir>
 #include <QDropEvent>
@@ -14,6 +15,7 @@
 #include <QStackedWidget>
 #include <QStatusBar>
 #include <QTemporaryDir>
+#include <QToolButton>
 #include <QTimer>
 #include <QTreeWidget>
 #include <QtTest>
@@ -380,6 +382,13 @@ private Q_SLOTS:
         view->setTempoPercent(75);
         view->setSemitones(-2);
         QCOMPARE(view->player().tempo(), 0.75);
+        // A loop over bars 2-3 (snapped to beats), a marker and the count-in, as a player sets up.
+        Q_EMIT view->waveform()->loopSelected(int64_t(4.1 * 44100), int64_t(9.9 * 44100));
+        view->findChild<QToolButton*>("loopButton")->setChecked(true);
+        view->findChild<QCheckBox*>("countIn")->setChecked(true);
+        view->player().seek(int64_t(12.5 * 44100));
+        view->addMarker("Chorus");
+        QVERIFY(view->player().mixer()->looping());
         QTest::qWait(200);
         QVERIFY(screenshot(w, "practice-real") > 3);
         {
