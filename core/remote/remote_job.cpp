@@ -56,6 +56,51 @@ QString detailOf(const QByteArray& body) {
 
 }  // namespace
 
+RemoteStatus readRemoteStatus(const QByteArray& body, const QString& downloadTemplate) {
+    RemoteStatus st;
+    QJsonParseError err{};
+    const QJsonObject o = QJsonDocument::fromJson(body, &err).object();
+    st.state = o["status"].toString();
+    if (err.error != QJsonParseError::NoError || st.state.isEmpty()) {
+        st.problem = RemoteJob::tr("The server's job status is not readable JSON.");
+    } else if (st.state == "error") {
+        st.problem = RemoteJob::tr("The server could not separate the song: %1")
+                         .arg(o["error"].toString(RemoteJob::tr("no reason given")));
+    } else if (st.state == "done") {
+        const QJsonObject result = o["result"].toObject();
+        if (result.isEmpty())
+            st.problem = RemoteJob::tr("The server finished but listed no stems.");
+        // JSON objects have no order: the model's (drums, bass, ...) comes as "stems".
+        QStringList order;
+        for (const QJsonValue& v : o["stems"].toArray())
+            if (result.contains(v.toString()) && !order.contains(v.toString()))
+                order << v.toString();
+        if (order.size() != result.size()) order = result.keys();
+        for (const QString& stem : order) {
+            // The server's name becomes a file name here: never a path ("../x", "a/b"), and two
+            // names that become the same file are one too many.
+            const QString name = safeFileName(stem);
+            if (st.stems.contains(name)) {
+                st.problem = RemoteJob::tr("The server listed the stem '%1' twice.").arg(name);
+                break;
+            }
+            st.stems << name;
+            const QString path = result[stem].toString();
+            const bool usable =
+                path.startsWith('/') || path.startsWith("http://") || path.startsWith("https://");
+            st.paths << (usable ? path
+                                : QString(downloadTemplate)
+                                      .replace("{stem}", QUrl::toPercentEncoding(stem)));
+        }
+    } else if (st.state != "pending" && st.state != "running") {
+        st.problem =
+            RemoteJob::tr("The server reported an unknown job state '%1'.").arg(st.state.left(80));
+    } else {
+        st.progress = std::clamp(o["progress"].toDouble(0), 0.0, 1.0);
+    }
+    return st;
+}
+
 QNetworkRequest remoteRequest(const RemoteConfig& config, const QString& path) {
     QUrl url(path);
     if (url.isRelative()) {  // below the server's address, which may have a path (a proxy's prefix)
@@ -220,40 +265,16 @@ void RemoteJob::onStatus() {
         if (status >= 400 || ++pollFailures_ > config_.maxPollFailures) return end(e);
     } else {
         pollFailures_ = 0;
-        QJsonParseError err{};
-        const QJsonObject o = QJsonDocument::fromJson(reply->readAll(), &err).object();
-        const QString state = o["status"].toString();
-        if (err.error != QJsonParseError::NoError || state.isEmpty())
-            return end(tr("The server's job status is not readable JSON."));
-        if (state == "error")
-            return end(tr("The server could not separate the song: %1")
-                           .arg(o["error"].toString(tr("no reason given"))));
-        if (state == "done") {
-            const QJsonObject result = o["result"].toObject();
-            if (result.isEmpty()) return end(tr("The server finished but listed no stems."));
-            // JSON objects have no order: the model's (drums, bass, ...) comes as "stems".
-            QStringList order;
-            for (const QJsonValue& v : o["stems"].toArray())
-                if (result.contains(v.toString())) order << v.toString();
-            if (order.size() != result.size()) order = result.keys();
-            for (const QString& stem : order) {
-                // The server's name becomes a file name here: never a path ("../x", "a/b").
-                stems_ << safeFileName(stem);
-                const QString path = result[stem].toString();
-                const bool usable = path.startsWith('/') || path.startsWith("http://") ||
-                                    path.startsWith("https://");
-                stemPaths_ << (usable ? path
-                                      : QString(downloadTemplate_)
-                                            .replace("{stem}", QUrl::toPercentEncoding(stem)));
-            }
+        const RemoteStatus st = readRemoteStatus(reply->readAll(), downloadTemplate_);
+        if (!st.problem.isEmpty()) return end(st.problem);
+        if (st.state == "done") {
+            stems_ = st.stems;
+            stemPaths_ = st.paths;
             return downloadNext();
         }
-        if (state != "pending" && state != "running")
-            return end(tr("The server reported an unknown job state '%1'.").arg(state));
-        const double f = std::clamp(o["progress"].toDouble(0), 0.0, 1.0);
-        Q_EMIT progress(kUploadShare + kServerShare * f, state == "pending"
-                                                             ? tr("Queued on the server")
-                                                             : tr("Separating on the server"));
+        Q_EMIT progress(
+            kUploadShare + kServerShare * st.progress,
+            st.state == "pending" ? tr("Queued on the server") : tr("Separating on the server"));
     }
     after(pollInterval_, &RemoteJob::poll);
     pollInterval_ = std::min(config_.pollMaxMs, pollInterval_ * 3 / 2);

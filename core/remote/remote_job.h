@@ -33,6 +33,18 @@ QNetworkRequest remoteRequest(const RemoteConfig& config, const QString& path);
 // The reply's failure as a sentence ("... while DOING ..."), or empty when it succeeded.
 QString remoteReplyError(const RemoteConfig& config, QNetworkReply* reply, const QString& doing);
 
+// A GET /status answer, read.
+struct RemoteStatus {
+    QString state;        // pending, running or done
+    QString problem;      // why the job ends here (the server's error, an unreadable answer)
+    double progress = 0;  // 0-1 while it runs
+    QStringList stems;    // done: safe file names, in the model's order
+    QStringList paths;    // done: where each stem is fetched from
+};
+// Reads a status answer; `downloadTemplate` ("/download/SESSION/{stem}") places stems the answer
+// gives no address for. Never throws: what cannot be used is a `problem`.
+RemoteStatus readRemoteStatus(const QByteArray& body, const QString& downloadTemplate);
+
 class RemoteJob : public QObject {
     Q_OBJECT
 public:

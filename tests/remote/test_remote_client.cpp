@@ -282,6 +282,28 @@ private Q_SLOTS:
             QCOMPARE(auth.isEmpty(), url.startsWith(other.url.toString()));
     }
 
+    // The status answer read on its own (the fuzz target reads it the same way).
+    void statusAnswersAreReadStrictly() {
+        const QString tmpl = "/download/s1/{stem}";
+        RemoteStatus st = readRemoteStatus(
+            R"({"status":"done","stems":["vocals","drums","vocals"],
+                "result":{"drums":"/download/s1/drums","vocals":"v.flac"}})",
+            tmpl);
+        QVERIFY(st.problem.isEmpty());
+        QCOMPARE(st.stems, (QStringList{"vocals", "drums"}));  // the model's order, once each
+        QCOMPARE(st.paths, (QStringList{"/download/s1/vocals", "/download/s1/drums"}));
+        st = readRemoteStatus(R"({"status":"done","result":{"a/b":"/x","a_b":"/y"}})", tmpl);
+        QVERIFY2(st.problem.contains("twice"), qPrintable(st.problem));  // one file for two stems
+        st = readRemoteStatus(R"({"status":"running","progress":7})", tmpl);
+        QCOMPARE(st.progress, 1.0);
+        QVERIFY(readRemoteStatus("[1,2]", tmpl).problem.contains("not readable"));
+        QVERIFY(readRemoteStatus(R"({"status":"done","result":{}})", tmpl)
+                    .problem.contains("no stems"));
+        QVERIFY(readRemoteStatus(R"({"status":"error"})", tmpl).problem.contains("no reason"));
+        QVERIFY(readRemoteStatus(R"({"status":")" + QByteArray(5000, 'x') + R"("})", tmpl)
+                    .problem.size() < 200);
+    }
+
     // Stem names in a server's reply become file names: "../" and folders stay out.
     void hostileStemNamesStayInTheFolder() {
         QCOMPARE(safeFileName("../../etc/passwd"), QString("_._.._etc_passwd"));
