@@ -247,7 +247,9 @@ private Q_SLOTS:
                 firstSound = clock.elapsed();
             QVERIFY2(m->position() <= m->frontier(),
                      qPrintable(QString("%1 > %2").arg(m->position()).arg(m->frontier())));
-            if (n < 4410) {
+            // Fewer frames than asked: a stall at the frontier, unless it is the song's end (the
+            // length need not be a whole number of blocks: FFmpeg 7 trims a few frames otherwise).
+            if (n < 4410 && int64_t(played.size()) < 2 * length) {
                 ++stalls;
                 QVERIFY(m->stalled());
                 if (!shotWhileRunning && m->position() > length / 4) {
