@@ -238,6 +238,37 @@ private Q_SLOTS:
         }
     }
 
+    // An export killed half-way (SIGKILL: no chance to tidy up) leaves the file it replaces as it
+    // was: the new one is written under a temporary name and renamed only when whole.
+    void killedMixKeepsTheFileItReplaces() {
+        QTemporaryDir dir;
+        const QString input = longSong(dir, 30);  // 2 min
+        QVERIFY(!input.isEmpty());
+        QDir().mkpath(dir.filePath("stems"));
+        for (const QString stem : {"drums", "bass"})
+            QVERIFY(QFile::copy(input, dir.filePath("stems/" + stem + ".wav")));
+        const QString out = dir.filePath("practice.flac");
+        {
+            QFile old(out);
+            QVERIFY(old.open(QIODevice::WriteOnly));
+            old.write("the mix made yesterday");
+        }
+        QProcess cli;
+        // Clamped, the mix is written as it is made (rescaling would read the song once first).
+        cli.start(MUSIC_SPLIT_CLI, {"mix", dir.filePath("stems"), "-o", out, "--tempo", "0.5",
+                                    "--semitones", "3", "--clip-mode", "clamp"});
+        QVERIFY(cli.waitForStarted());
+        QTRY_VERIFY_WITH_TIMEOUT(  // writing has begun: a hidden temporary file beside it
+            !QDir(dir.path()).entryList({".practice.flac*"}, QDir::Files | QDir::Hidden).isEmpty(),
+            30000);
+        QCOMPARE(cli.state(), QProcess::Running);
+        cli.kill();
+        QVERIFY(cli.waitForFinished(10000));
+        QFile kept(out);
+        QVERIFY(kept.open(QIODevice::ReadOnly));
+        QCOMPARE(kept.readAll(), QByteArray("the mix made yesterday"));
+    }
+
     void stdoutRefusesWhatAStreamCannotDo() {
         const QString input = MUSIC_SPLIT_FIXTURES "/htdemucs_tiny/input.wav";
         for (const QStringList& extra :
