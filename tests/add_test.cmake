@@ -21,7 +21,8 @@ function(music_split_add_test name)
     target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR})
     target_compile_definitions(${name} PRIVATE
         MUSIC_SPLIT_FIXTURES="${MUSIC_SPLIT_FIXTURES}" MUSIC_SPLIT_MEDIA="${MUSIC_SPLIT_MEDIA}"
-        MUSIC_SPLIT_TOOLS="${MUSIC_SPLIT_TOOLS}" MUSIC_SPLIT_TEST_CACHE="${MUSIC_SPLIT_TEST_CACHE}")
+        MUSIC_SPLIT_TOOLS="${MUSIC_SPLIT_TOOLS}" MUSIC_SPLIT_TEST_CACHE="${MUSIC_SPLIT_TEST_CACHE}"
+        MUSIC_SPLIT_TEST_DATA="${PROJECT_SOURCE_DIR}/tests")
     if(NOT MUSIC_SPLIT_ENGINE_ONLY)  # the engine-only build has no CLI
         target_compile_definitions(${name} PRIVATE MUSIC_SPLIT_CLI="$<TARGET_FILE:music-split-cli>")
     endif()

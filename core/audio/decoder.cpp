@@ -130,6 +130,50 @@ struct AudioReader::Impl {
 
     size_t buffered() const { return planes[0].size() - offset; }
 
+    // What the resampler takes: the decoder's format at the start. A stream may change it on the
+    // way (a radio MP3 going from stereo to mono; a damaged or hostile file anywhere): then the
+    // resampler is drained and made again for the new format, so it never reads planes a frame
+    // does not have.
+    AVChannelLayout inLayout{};
+    int inFormat = -1, inRate = 0;
+
+    void resampleFrom(const AVChannelLayout& layout, int format, int rate) {
+        AVChannelLayout from{};
+        if (layout.order == AV_CHANNEL_ORDER_UNSPEC || av_channel_layout_check(&layout) == 0)
+            av_channel_layout_default(&from, layout.nb_channels);
+        else if (av_channel_layout_copy(&from, &layout) < 0)
+            throw Error(ErrorKind::Internal, path, "out of memory");
+        if (from.nb_channels <= 0 || rate <= 0 || format < 0) {
+            av_channel_layout_uninit(&from);
+            throw Error(ErrorKind::InvalidInput, path,
+                        "the audio has no valid sample rate or channel count part-way");
+        }
+        AVChannelLayout outLayout;
+        av_channel_layout_default(&outLayout, static_cast<int>(planes.size()));
+        SwrContext* raw = nullptr;
+        const bool ok =
+            swr_alloc_set_opts2(&raw, &outLayout, AV_SAMPLE_FMT_FLTP, outRate, &from,
+                                static_cast<AVSampleFormat>(format), rate, 0, nullptr) >= 0 &&
+            swr_init(raw) >= 0;
+        if (!ok) {
+            swr_free(&raw);
+            av_channel_layout_uninit(&from);
+            throw Error(ErrorKind::Unsupported, path, "cannot convert this audio's format");
+        }
+        swr.reset(raw);
+        av_channel_layout_uninit(&inLayout);
+        inLayout = from;
+        inFormat = format;
+        inRate = rate;
+    }
+
+    bool sameFormat(const AVFrame& f) const {
+        return f.format == inFormat && f.sample_rate == inRate &&
+               f.ch_layout.nb_channels == inLayout.nb_channels;
+    }
+
+    ~Impl() { av_channel_layout_uninit(&inLayout); }
+
     // Appends what libswresample makes of `count` input frames (nullptr: flush).
     int convert(const uint8_t** data, int count) {
         const int room = swr_get_out_samples(swr.get(), count);
@@ -158,6 +202,10 @@ struct AudioReader::Impl {
             }
             decodedFrames += frame->nb_samples;
             if (seekTarget >= 0) landed();
+            if (!sameFormat(*frame)) {
+                dropSkipped(convert(nullptr, 0));  // what the old format left in the resampler
+                resampleFrom(frame->ch_layout, frame->format, frame->sample_rate);
+            }
             const int got =
                 convert(const_cast<const uint8_t**>(frame->extended_data), frame->nb_samples);
             dropSkipped(got);
@@ -236,18 +284,9 @@ AudioReader::AudioReader(const std::string& path, int sampleRate, int channels)
     // through libswresample's standard matrix.
     d.duplicateMono = d.in.info.channels == 1 && channels > 1;
     const int resampledChannels = d.duplicateMono ? 1 : channels;
-    AVChannelLayout outLayout;
-    av_channel_layout_default(&outLayout, resampledChannels);
-    SwrContext* rawSwr = nullptr;
-    if (swr_alloc_set_opts2(&rawSwr, &outLayout, AV_SAMPLE_FMT_FLTP, sampleRate, &dec->ch_layout,
-                            dec->sample_fmt, dec->sample_rate, 0, nullptr) < 0 ||
-        swr_init(rawSwr) < 0) {
-        swr_free(&rawSwr);
-        throw Error(ErrorKind::Unsupported, path, "cannot convert this audio's format");
-    }
-    d.swr.reset(rawSwr);
     d.planes.resize(static_cast<size_t>(resampledChannels));
     d.outRate = sampleRate;
+    d.resampleFrom(dec->ch_layout, dec->sample_fmt, dec->sample_rate);
 }
 
 void AudioReader::seek(int64_t frame) {

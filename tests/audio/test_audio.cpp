@@ -202,6 +202,47 @@ private Q_SLOTS:
             QVERIFY(std::equal(in.channel(0), in.channel(0) + in.frames(), out.channel(c)));
     }
 
+    // MP3 frames may switch between stereo and mono (radio recordings; files joined with cat):
+    // the decoder's output changes format part-way and the resampler is made again for it.
+    void formatChangesPartWayAreFollowed() {
+        const QString stereo = path("st.mp3"), mono = path("mo.mp3"), joined = path("joined.mp3");
+        QVERIFY(ffmpeg({"-f", "lavfi", "-i", "sine=frequency=440:duration=1:sample_rate=44100",
+                        "-ac", "2", "-b:a", "128k", stereo}));
+        QVERIFY(ffmpeg({"-f", "lavfi", "-i", "sine=frequency=660:duration=1:sample_rate=44100",
+                        "-ac", "1", "-b:a", "64k", mono}));
+        QFile out(joined);
+        QVERIFY(out.open(QIODevice::WriteOnly));
+        for (const QString& part : {stereo, mono}) {
+            QFile in(part);
+            QVERIFY(in.open(QIODevice::ReadOnly));
+            out.write(in.readAll());
+        }
+        out.close();
+        const AudioBuffer a = decodeAudio(joined.toStdString());
+        QCOMPARE(a.channels, 2);
+        QVERIFY2(std::abs(a.frames() - 2 * 44100) < 4 * 1152,
+                 qPrintable(QString::number(a.frames())));
+        // The mono second is heard in both channels, at its level (not silence, not garbage).
+        double rms[2] = {0, 0};
+        const int64_t from = a.frames() - 44100 / 2, n = 44100 / 4;
+        for (int c = 0; c < 2; ++c) {
+            for (int64_t i = from; i < from + n; ++i)
+                rms[c] += double(a.channel(c)[i]) * a.channel(c)[i];
+            rms[c] = std::sqrt(rms[c] / double(n));
+        }
+        QVERIFY2(rms[0] > 0.05 && std::abs(rms[0] - rms[1]) < 1e-3,
+                 qPrintable(QString("%1 %2").arg(rms[0]).arg(rms[1])));
+
+        // What libFuzzer found (an MP3 whose frames change layout): it crashed in libswresample.
+        try {
+            const AudioBuffer b =
+                decodeAudio(MUSIC_SPLIT_TEST_DATA "/audio/regressions/mp3-format-changes.mp3");
+            QVERIFY(b.frames() >= 0);
+        } catch (const Error& e) {
+            QVERIFY(!std::string(e.what()).empty());
+        }
+    }
+
     void surroundIsDownmixed() {
         // 5.1 with a tone only in the front left: it must reach the left output, not the right.
         const QString file = path("surround.flac");

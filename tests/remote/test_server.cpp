@@ -159,6 +159,15 @@ private Q_SLOTS:
         r = post(readAll(caseDir("htdemucs_tiny") + "/input.wav"), "htdemucs_tiny");  // 9 s
         QCOMPARE(r.status, 413);
         QVERIFY(r.json()["detail"].toString().contains("too long"));
+        {  // What libFuzzer found: a part cut short hung the parser (and the server) for good.
+            QFile f(MUSIC_SPLIT_TEST_DATA "/remote/regressions/multipart-cut-part.bin");
+            QVERIFY(f.open(QIODevice::ReadOnly));
+            const QByteArray all = f.readAll();
+            const qsizetype eol = all.indexOf('\n');
+            r = http("POST", server.url("/separate"), all.mid(eol + 1), all.left(eol), tok);
+            QCOMPARE(r.status, 400);
+            QVERIFY2(r.json()["detail"].toString().contains("multipart"), r.body.constData());
+        }
         r = post(QByteArray(5'000'000, 'x'), "htdemucs_tiny");
         QCOMPARE(r.status, 413);
         QVERIFY(r.json()["detail"].toString().contains("too large"));
