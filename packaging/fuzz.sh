@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (tests/fuzz: clang, ASan and UBSan on everything) and runs them.
-#   packaging/fuzz.sh [TARGET|all] [SECONDS]      (default: all, 600 s each)
+#   [PARALLEL=N] packaging/fuzz.sh [TARGET|all] [SECONDS]   (default: all, 600 s each, 1 at once)
 # Targets: pickle checkpoint onnx catalog bag multipart remote decoder.
 # Seeds come from the fixtures in ../shared (model files, bag YAML), the catalog, and files made
 # here (short audio in several formats, multipart bodies, server answers); the corpus grows in
@@ -70,15 +70,18 @@ PY
 }
 make_seeds
 
-status=0
-for t in "${targets[@]}"; do
+# Model files are big: the whole of the smallest fixture may be mutated.
+declare -A maxlen=([checkpoint]=1200000)
+
+run_target() {
+  local t=$1 corpus log last execs status=0
   corpus=$build/corpus/$t
   mkdir -p "$corpus" "$build/artifacts"
   echo "fuzz.sh: fuzz_$t for $seconds s"
   log=$build/fuzz-$t.log
   # -rss_limit_mb: a reader that allocates what a header claims is a finding; -timeout: a hang.
   if ! "$build/tests/fuzz/fuzz_$t" "$corpus" "$seeds/$t" -max_total_time="$seconds" \
-      -rss_limit_mb=3072 -timeout=30 -max_len=1200000 -print_final_stats=1 \
+      -rss_limit_mb=3072 -timeout=30 -print_final_stats=1 ${maxlen[$t]:+-max_len=${maxlen[$t]}} \
       -artifact_prefix="$build/artifacts/$t-" >"$log" 2>&1; then
     status=1
     echo "fuzz.sh: fuzz_$t FOUND something; see $log and $build/artifacts/" >&2
@@ -88,5 +91,21 @@ for t in "${targets[@]}"; do
   last=$(grep -E "^#[0-9]+ " "$log" | tail -1 | grep -oE "cov: [0-9]+ ft: [0-9]+ corp: [0-9]+/[^ ]+" || true)
   execs=$(grep -E "stat::number_of_executed_units" "$log" | awk '{print $2}' || true)
   echo "$(date -u +%F) $t ${seconds}s execs=${execs:-?} ${last:-?}" | tee -a "$build/fuzz-results.txt"
+  return $status
+}
+
+# PARALLEL targets at once (default 1; each runs on one core).
+status=0 running=0
+for t in "${targets[@]}"; do
+  if [ "$running" -ge "${PARALLEL:-1}" ]; then
+    wait -n || status=1
+    running=$((running - 1))
+  fi
+  run_target "$t" &
+  running=$((running + 1))
+done
+while [ "$running" -gt 0 ]; do
+  wait -n || status=1
+  running=$((running - 1))
 done
 exit $status
