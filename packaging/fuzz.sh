@@ -72,6 +72,9 @@ make_seeds
 
 # Model files are big: the whole of the smallest fixture may be mutated.
 declare -A maxlen=([checkpoint]=1200000)
+# LibTorch has no frame pointers: a suppression (tests/fuzz/lsan.supp) can only see its frames
+# with the slow unwinder, used where LibTorch allocates for the target.
+declare -A slowunwind=([checkpoint]=1)
 
 run_target() {
   local t=$1 corpus log last execs status=0
@@ -80,7 +83,9 @@ run_target() {
   echo "fuzz.sh: fuzz_$t for $seconds s"
   log=$build/fuzz-$t.log
   # -rss_limit_mb: a reader that allocates what a header claims is a finding; -timeout: a hang.
-  if ! "$build/tests/fuzz/fuzz_$t" "$corpus" "$seeds/$t" -max_total_time="$seconds" \
+  if ! LSAN_OPTIONS="suppressions=$repo/tests/fuzz/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}" \
+      ASAN_OPTIONS="${slowunwind[$t]:+fast_unwind_on_malloc=0:}${ASAN_OPTIONS:-}" \
+      "$build/tests/fuzz/fuzz_$t" "$corpus" "$seeds/$t" -max_total_time="$seconds" \
       -rss_limit_mb=3072 -timeout=30 -print_final_stats=1 ${maxlen[$t]:+-max_len=${maxlen[$t]}} \
       -artifact_prefix="$build/artifacts/$t-" >"$log" 2>&1; then
     status=1
@@ -88,7 +93,7 @@ run_target() {
     grep -m5 -E "ERROR|SUMMARY|terminate|runtime error" "$log" >&2 || true
   fi
   # The last status line ("#N ... cov: C ft: F corp: ...") and the final statistics.
-  last=$(grep -E "^#[0-9]+ " "$log" | tail -1 | grep -oE "cov: [0-9]+ ft: [0-9]+ corp: [0-9]+/[^ ]+" || true)
+  last=$(grep -E "^#[0-9]+[[:space:]]" "$log" | tail -1 | grep -oE "cov: [0-9]+ ft: [0-9]+ corp: [0-9]+/[^ ]+" || true)
   execs=$(grep -E "stat::number_of_executed_units" "$log" | awk '{print $2}' || true)
   echo "$(date -u +%F) $t ${seconds}s execs=${execs:-?} ${last:-?}" | tee -a "$build/fuzz-results.txt"
   return $status
