@@ -268,9 +268,15 @@ private Q_SLOTS:
                                store.partPath(catalog_.find("htdemucs_tiny")->files[0])))
                      .size(),
                  qint64(500000));
+        const auto before = server_->requests().size();
         ModelDownloader again(store, server_->baseUrl());
         QCOMPARE(download(again, *catalog_.find("htdemucs_tiny")), QString());
-        QCOMPARE(server_->requests().last().range, QByteArray("bytes=500000-"));
+        // The next call asked from where the part ends. (QtNetwork may itself resend the first
+        // call's request on a busy machine, so the last request is not always this one.)
+        bool resumed = false;
+        for (auto i = before; i < server_->requests().size(); ++i)
+            resumed = resumed || server_->requests()[i].range == "bytes=500000-";
+        QVERIFY(resumed);
         QVERIFY(store.isInstalled(*catalog_.find("htdemucs_tiny")));
         QVERIFY(!QFile::exists(
             QString::fromStdString(store.partPath(catalog_.find("htdemucs_tiny")->files[0]))));

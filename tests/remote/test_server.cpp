@@ -165,8 +165,11 @@ private Q_SLOTS:
             const QByteArray all = f.readAll();
             const qsizetype eol = all.indexOf('\n');
             r = http("POST", server.url("/separate"), all.mid(eol + 1), all.left(eol), tok);
+            // Poco 1.12 (Debian 12) stops at the cut; later ones read no file field from it.
             QCOMPARE(r.status, 400);
-            QVERIFY2(r.json()["detail"].toString().contains("multipart"), r.body.constData());
+            QVERIFY2(r.json()["detail"].toString().contains("multipart") ||
+                         r.json()["detail"].toString().contains("no 'file' field"),
+                     r.body.constData());
         }
         r = post(QByteArray(5'000'000, 'x'), "htdemucs_tiny");
         QCOMPARE(r.status, 413);
