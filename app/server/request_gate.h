@@ -32,7 +32,6 @@ public:
     using Refused = std::function<void(const QString& path, int status)>;
 
     RequestGate(Limits limits, Refused refused, QObject* parent = nullptr);
-    qint64 bytesInFlight() const { return inFlight_; }
 
 protected:
     void incomingConnection(qintptr descriptor) override;

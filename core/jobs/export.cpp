@@ -115,14 +115,13 @@ QStringList exportTargets(const JobRecord& r, const ExportOptions& o) {
     QStringList out;
     // Named after the song's file, as the demucs CLI names its outputs; after its title when
     // there is no file (the title is one name, dots and slashes included).
-    const QString file = QFileInfo(r.source).fileName();
-    const int dot = file.lastIndexOf('.');
-    const QString track = file.isEmpty() ? r.title : dot > 0 ? file.left(dot) : file;
-    const QString trackExt = dot > 0 ? file.mid(dot + 1) : QString();
+    const bool noFile = QFileInfo(r.source).fileName().isEmpty();
+    const std::string dest = o.destination.toStdString(), tmpl = o.nameTemplate.toStdString(),
+                      ext = extensionFor(o.encode.format);
     for (const QString& stem : outputStems(r, o))
         out << QString::fromStdString(
-            stemPathForTrack(o.destination.toStdString(), o.nameTemplate.toStdString(), track,
-                             trackExt, stem.toStdString(), extensionFor(o.encode.format)));
+            noFile ? stemPathForTrack(dest, tmpl, r.title, {}, stem.toStdString(), ext)
+                   : stemPath(dest, tmpl, r.source.toStdString(), stem.toStdString(), ext));
     return out;
 }
 

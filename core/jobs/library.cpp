@@ -1,15 +1,14 @@
 #include "core/jobs/library.h"
-#include "core/file_names.h"
 
 #include <QDir>
 #include <QDirIterator>
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
-#include <QRegularExpression>
 #include <QSaveFile>
 
 #include "core/error.h"
+#include "core/file_names.h"
 #include "core/paths.h"
 
 namespace msplit {
@@ -49,11 +48,20 @@ JobRecord JobRecord::fromJson(const QJsonObject& o, const QString& folder) {
     return r;
 }
 
-void rewriteRecord(const JobRecord& record) {
-    QSaveFile f(record.folder + "/job.json");
+namespace {
+
+// `record` as `folder`/job.json, atomically.
+void writeJobJson(const QString& folder, const JobRecord& record) {
+    QSaveFile f(folder + "/job.json");
     if (!f.open(QIODevice::WriteOnly) || f.write(QJsonDocument(record.toJson()).toJson()) < 0 ||
         !f.commit())
-        throw Error(ErrorKind::Io, record.folder.toStdString(), "cannot write job.json");
+        throw Error(ErrorKind::Io, folder.toStdString(), "cannot write job.json");
+}
+
+}  // namespace
+
+void rewriteRecord(const JobRecord& record) {
+    writeJobJson(record.folder, record);
 }
 
 Library::Library(QString root) : root_(std::move(root)) {}
@@ -121,10 +129,7 @@ int Library::removeStrays(qint64 idleSeconds) const {
 }
 
 JobRecord Library::commitJob(const QString& tempFolder, JobRecord record) const {
-    QSaveFile f(tempFolder + "/job.json");
-    if (!f.open(QIODevice::WriteOnly) || f.write(QJsonDocument(record.toJson()).toJson()) < 0 ||
-        !f.commit())
-        throw Error(ErrorKind::Io, tempFolder.toStdString(), "cannot write job.json");
+    writeJobJson(tempFolder, record);
     const QString final = root_ + "/" + record.id;
     if (!QDir().rename(tempFolder, final))
         throw Error(ErrorKind::Io, final.toStdString(), "cannot move the result into the library");

@@ -2,10 +2,10 @@
 // One separation, start to finish, shared by the CLI, the GUI's jobs and the server: load the
 // models, decode the song, run the engine, and write the stems.
 #include <QString>
+
 #include <functional>
 #include <memory>
 #include <optional>
-
 #include <string>
 #include <vector>
 

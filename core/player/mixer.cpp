@@ -1,5 +1,4 @@
 #include "core/player/mixer.h"
-#include "core/player/click_lane.h"
 
 #include <algorithm>
 #include <chrono>
@@ -7,6 +6,7 @@
 #include <cstring>
 
 #include "core/error.h"
+#include "core/player/click_lane.h"
 
 namespace msplit {
 namespace {

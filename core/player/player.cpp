@@ -295,7 +295,7 @@ void Player::play() {
         return;
     }
     outputError_.clear();
-    mixer_->countIn(countIn_, beatInterval());
+    if (countIn_ > 0) mixer_->countIn(countIn_, beatInterval());
     if (!sink_) {
         format_.setSampleRate(mixer_->sampleRate());
         format_.setChannelCount(2);
@@ -325,9 +325,11 @@ void Player::play() {
 void Player::pause() {
     if (!playing_) return;
     const qint64 heard = position();
-    mixer_->countIn(0, 1);  // a count-in cut short is not finished on the next play
-    stopSink();             // drop what is buffered: resuming starts exactly where it was heard
-    if (mixer_) mixer_->seek(heard);
+    stopSink();  // drop what is buffered: resuming starts exactly where it was heard
+    if (mixer_) {
+        mixer_->countIn(0, 1);  // a count-in cut short is not finished on the next play
+        mixer_->seek(heard);
+    }
     playing_ = false;
     tick_.stop();
     Q_EMIT playingChanged(false);

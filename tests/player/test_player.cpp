@@ -26,6 +26,13 @@ QString writeLevel(const QTemporaryDir& dir, const QString& name, float left, fl
     return path;
 }
 
+// Loads one lane "a" (a quiet level) into `player`; whether it loaded.
+bool loadOneLane(Player& player, const QTemporaryDir& dir) {
+    QSignalSpy loaded(&player, &Player::loaded);
+    player.load({{"a"}, {writeLevel(dir, "a.wav", 0.1f, 0.1f)}, 1, {}, {}, {}});
+    return loaded.wait(10000);
+}
+
 }  // namespace
 
 class TestPlayer : public QObject {
@@ -79,7 +86,7 @@ private Q_SLOTS:
         QVERIFY(loaded.wait(10000));
         const int click = player.clickLane();
         QCOMPARE(click, 1);
-        QVERIFY(player.mixer()->muted(click));  // off until asked for
+        QVERIFY(player.mixer()->muted(click));            // off until asked for
         QCOMPARE(player.beatInterval(), int64_t(22050));  // no beats yet: 120 BPM
         player.setBeats({1000, 6000, 11000, 16000, 21000, 21100}, 4);
         QCOMPARE(player.beatInterval(), int64_t(5000));  // the count-in's beat: the median gap
@@ -196,12 +203,10 @@ private Q_SLOTS:
     void theStretcherIsMadeOffTheUiThread() {
         QTemporaryDir dir;
         Player player;
-        QSignalSpy loaded(&player, &Player::loaded);
-        player.load({{"a"}, {writeLevel(dir, "a.wav", 0.1f, 0.1f)}, 1, {}, {}, {}});
-        QVERIFY(loaded.wait(10000));
+        QVERIFY(loadOneLane(player, dir));
         QVERIFY(!player.stretcherReady());
         player.setTempo(0.8);
-        player.setSemitones(30);  // clamped
+        player.setSemitones(30);            // clamped
         QVERIFY(!player.stretcherReady());  // asked for, not made here
         QCOMPARE(player.tempo(), 0.8);
         QCOMPARE(player.semitones(), 12.0);
@@ -213,9 +218,7 @@ private Q_SLOTS:
     void anUnknownOutputFallsBackToTheDefault() {
         QTemporaryDir dir;
         Player player;
-        QSignalSpy loaded(&player, &Player::loaded);
-        player.load({{"a"}, {writeLevel(dir, "a.wav", 0.1f, 0.1f)}, 1, {}, {}, {}});
-        QVERIFY(loaded.wait(10000));
+        QVERIFY(loadOneLane(player, dir));
         player.setOutputDevice("no-such-device");
         player.play();
         if (QMediaDevices::defaultAudioOutput().isNull()) {

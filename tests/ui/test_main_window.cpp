@@ -15,8 +15,8 @@
 #include <QStackedWidget>
 #include <QStatusBar>
 #include <QTemporaryDir>
-#include <QToolButton>
 #include <QTimer>
+#include <QToolButton>
 #include <QTreeWidget>
 #include <QtTest>
 
