@@ -32,6 +32,9 @@ PACKAGES=(
   libgl-dev
   # server: Poco's MIME reader parses the multipart uploads (Qt's HTTP server does not)
   libpoco-dev
+  # scale-out: the API node and its workers share a Redis stream (hiredis as the client; the
+  # tests start their own redis-server on a loopback port)
+  libhiredis-dev redis-server
   # package: PNG icons from the SVG, man pages from --help, package and metainfo checks
   librsvg2-bin help2man lintian appstream desktop-file-utils file
   # run time and tests: ffmpeg CLI (test media), yt-dlp, a headless X server, a sound server,

@@ -4,6 +4,7 @@
 #include <QCoreApplication>
 #include <QFile>
 #include <QFileInfo>
+#include <QHostInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -17,6 +18,7 @@
 #include "app/server/http_compat.h"
 #include "app/server/mix_request.h"
 #include "app/server/multipart_form.h"
+#include "app/server/replies.h"
 #include "app/server/request_gate.h"
 #include "core/audio/decoder.h"
 #include "core/error.h"
@@ -28,16 +30,6 @@
 
 namespace msplit::server {
 namespace {
-
-using Status = QHttpServerResponse::StatusCode;
-
-QHttpServerResponse reply(const QJsonObject& body, Status status = Status::Ok) {
-    return QHttpServerResponse(body, status);
-}
-
-QHttpServerResponse fault(Status status, const QString& detail) {
-    return reply({{"detail", detail}}, status);
-}
 
 QStringList toList(const std::vector<std::string>& v) {
     QStringList out;
@@ -53,7 +45,7 @@ QJsonArray toArray(const std::vector<std::string>& v) {
 // The counters' route for a path the gate refused (a fixed set: paths are chosen by clients).
 QString routeOf(const QString& path) {
     for (const char* route : {"/separate/youtube", "/separate", "/mix", "/status", "/download",
-                              "/models", "/health", "/metrics", "/cleanup"})
+                              "/models", "/health", "/metrics", "/cleanup", "/internal"})
         if (path == route || path.startsWith(QString(route) + '/')) return route;
     return "other";
 }
@@ -74,24 +66,42 @@ ApiServer::ApiServer(const ServerOptions& options, QObject* parent)
             [this](const QString& outcome, double seconds) {
                 metrics_.countSeparation(outcome, seconds);
             });
+    connect(&jobs_, &ServerJobs::jobTimed, this,
+            [this](double wait, double run) { metrics_.countJobTimes(wait, run); });
     addRoutes();
+    if (jobs_.usesBroker()) addWorkerRoutes();
 }
 
 quint16 ApiServer::listen() {
     const QHostAddress address(options_.host == "localhost" ? "127.0.0.1" : options_.host);
     const qint64 upload = qint64(options_.maxUploadMb * 1e6), small = 1 << 20;
     RequestGate::Limits limits;
-    limits.body = [upload, small](const QString& method, const QString& path) {
+    // A worker's stem: at most the raw 24-bit stereo PCM of the longest song (FLAC is smaller).
+    const qint64 stem = qint64(options_.maxDurationSeconds * 48000 * 2 * 3) + small;
+    limits.body = [upload, small, stem](const QString& method, const QString& path) {
+        if (method == "PUT" && path.startsWith("/internal/jobs/")) return stem;
         return method == "POST" && path == "/separate" ? upload : small;
     };
-    limits.largestBody = std::max(upload, small);
+    limits.largestBody = std::max({upload, small, jobs_.usesBroker() ? stem : 0});
     limits.inFlight = 4 * limits.largestBody;  // four full uploads at once, then 503
     limits.tooLarge =
         tr("upload too large: this server takes at most %1 MB").arg(options_.maxUploadMb);
     auto* gate = new RequestGate(limits, [this](const QString& path, int status) {
         metrics_.countRequest(routeOf(path), status);
     });
-    return http::listen(http_, gate, address, static_cast<quint16>(options_.port));
+    const quint16 port = http::listen(http_, gate, address, static_cast<quint16>(options_.port));
+    if (port) {
+        QString advertise = options_.advertiseUrl;
+        if (advertise.isEmpty()) {
+            const bool any = address == QHostAddress::Any || address == QHostAddress::AnyIPv4 ||
+                             address == QHostAddress::AnyIPv6;
+            advertise = QString("http://%1:%2")
+                            .arg(any ? QHostInfo::localHostName() : options_.host)
+                            .arg(port);
+        }
+        jobs_.setAdvertiseUrl(advertise.endsWith('/') ? advertise.chopped(1) : advertise);
+    }
+    return port;
 }
 
 void ApiServer::addRoutes() {
@@ -121,8 +131,16 @@ void ApiServer::addRoutes() {
     });
     http_.route("/metrics", M::Get, [this](const QHttpServerRequest& r) {
         return serve("/metrics", r, [&] {
-            return QHttpServerResponse("text/plain; version=0.0.4",
-                                       metrics_.render(jobs_.activeCount()));
+            Metrics::Gauges g;
+            g.activeJobs = jobs_.activeCount();
+            g.broker = jobs_.usesBroker();
+            if (g.broker) {
+                const broker::QueueStats q = jobs_.queueStats();
+                g.queued = q.waiting;
+                g.taken = q.taken;
+                g.workers = static_cast<int>(jobs_.workers().size());
+            }
+            return QHttpServerResponse("text/plain; version=0.0.4", metrics_.render(g));
         });
     });
     http_.route("/mix", M::Post, [this](const QHttpServerRequest& r) { return mix(r); });
@@ -243,11 +261,17 @@ QFuture<QHttpServerResponse> ApiServer::mix(const QHttpServerRequest& request) {
 }
 
 std::vector<std::string> ApiServer::modelNames() const {
+    std::vector<std::string> names;
     try {
-        return LocalRepo(options_.repo.toStdString()).names();
+        names = LocalRepo(options_.repo.toStdString()).names();
     } catch (const Error&) {
-        return {};  // no repository: the server is unavailable
+        // no repository: without a broker the server is unavailable
     }
+    for (const auto& w : jobs_.workers())
+        names.insert(names.end(), w.models.begin(), w.models.end());
+    std::sort(names.begin(), names.end());
+    names.erase(std::unique(names.begin(), names.end()), names.end());
+    return names;
 }
 
 QJsonObject ApiServer::modelInfo(const std::string& name) const {
@@ -263,12 +287,33 @@ QJsonObject ApiServer::modelInfo(const std::string& name) const {
         s.repo = options_.repo.toStdString();
         s.model = name;
         s.device = "cpu";
-        stems = toArray(loadSeparationModel(s).separator->sources());
+        try {
+            stems = toArray(loadSeparationModel(s).separator->sources());
+        } catch (const Error&) {
+            // only a worker has it: its stems are known once it has run
+        }
     }
     return info_[name] = QJsonObject{{"names", stems}, {"description", description}};
 }
 
 std::optional<QHttpServerResponse> ApiServer::refuse(const QString& model) const {
+    if (jobs_.usesBroker()) {
+        if (const QString why = jobs_.brokerProblem(); !why.isEmpty())
+            return fault(Status::ServiceUnavailable,
+                         tr("the job queue is unavailable: %1").arg(why));
+        // A catalog model, or one a worker or this node has. With no worker running (scale to
+        // zero) any plain name waits for one; a worker without it hands the job on to one that
+        // has it, or it fails saying so.
+        static const QRegularExpression plain("^[A-Za-z0-9_.-]{1,64}$");
+        const auto names = modelNames();
+        if (catalog_.find(model.toStdString()) ||
+            std::find(names.begin(), names.end(), model.toStdString()) != names.end() ||
+            (jobs_.workers().empty() && plain.match(model).hasMatch()))
+            return std::nullopt;
+        return fault(
+            Status::BadRequest,
+            tr("unknown model '%1'; the workers have: %2").arg(model, toList(names).join(", ")));
+    }
     const auto names = modelNames();
     if (names.empty())
         return fault(Status::ServiceUnavailable, tr("no models are installed on this server"));
@@ -337,7 +382,10 @@ QHttpServerResponse ApiServer::separateUpload(const QHttpServerRequest& request)
         return fault(Status::BadRequest,
                      tr("not a readable audio file: %1").arg(QString::fromStdString(e.reason())));
     }
-    jobs_.start(id, input);
+    if (const QString why = jobs_.start(id, input); !why.isEmpty()) {
+        jobs_.cleanup(session);
+        return fault(Status::ServiceUnavailable, why);
+    }
     spdlog::info("server: job {} accepted ({}, {} bytes)", id.toStdString(),
                  modelName.toStdString(), body.size());
     return accepted(*jobs_.job(id));
@@ -365,7 +413,8 @@ QHttpServerResponse ApiServer::status(const QString& id) const {
     const ServerJob* job = jobs_.job(id);
     if (!job) return fault(Status::NotFound, tr("no job %1").arg(id));
     QJsonObject o = job->toJson();
-    for (const char* internal : {"input", "source_url", "result_folder"})
+    for (const char* internal :
+         {"input", "source_url", "result_folder", "token", "message_id", "attempt"})
         o.remove(internal);
     // "stems" keeps the model's order, which the "result" object loses.
     QJsonObject result;
@@ -411,12 +460,22 @@ QHttpServerResponse ApiServer::model(const QString& name) const {
 
 QHttpServerResponse ApiServer::health() const {
     const auto names = modelNames();
-    return reply({{"status", names.empty() ? "unavailable" : "healthy"},
-                  {"models", static_cast<int>(names.size())},
+    QJsonObject o{{"models", static_cast<int>(names.size())},
                   {"active_jobs", jobs_.activeCount()},
                   {"max_pending", options_.maxPending},
-                  {"version", MUSIC_SPLIT_VERSION}},
-                 names.empty() ? Status::ServiceUnavailable : Status::Ok);
+                  {"version", MUSIC_SPLIT_VERSION}};
+    bool healthy = !names.empty();
+    if (jobs_.usesBroker()) {
+        // The node works while Redis answers, with or without workers (jobs wait for one).
+        const QString problem = jobs_.brokerProblem();
+        healthy = problem.isEmpty();
+        o["broker"] = healthy ? QString("ok") : problem;
+        o["workers"] = static_cast<int>(jobs_.workers().size());
+        const broker::QueueStats q = jobs_.queueStats();
+        o["queued"] = static_cast<double>(q.waiting);
+    }
+    o["status"] = healthy ? "healthy" : "unavailable";
+    return reply(o, healthy ? Status::Ok : Status::ServiceUnavailable);
 }
 
 }  // namespace msplit::server

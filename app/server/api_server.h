@@ -33,6 +33,11 @@ public:
 private:
     using Handler = std::function<QHttpServerResponse()>;
     void addRoutes();
+    void addWorkerRoutes();  // with a broker (worker_routes.cpp)
+    // Runs `handler` when the request carries job `id`'s key (X-Job-Token), else 404.
+    QHttpServerResponse forWorker(
+        const QString& id, const QHttpServerRequest& request,
+        const std::function<QHttpServerResponse(const ServerJob&)>& handler);
     // Checks the token, runs the handler and counts the reply under `route`.
     QHttpServerResponse serve(const QString& route, const QHttpServerRequest& request,
                               const Handler& handler);
@@ -50,6 +55,7 @@ private:
     std::optional<QHttpServerResponse> refuse(const QString& model) const;
     std::optional<QHttpServerResponse> tooBusy() const;  // 429 at --max-pending
     QHttpServerResponse accepted(const ServerJob& job) const;
+    // The local repository's models, and with a broker those of the live workers.
     std::vector<std::string> modelNames() const;
     // {"names": stems, "description"}: from the catalog, else from the model's checkpoint.
     QJsonObject modelInfo(const std::string& model) const;

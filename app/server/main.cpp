@@ -11,7 +11,9 @@
 #include "app/command_line.h"
 #include "app/exit_codes.h"
 #include "app/server/api_server.h"
+#include "core/broker/redis_client.h"
 #include "core/engine/engine.h"
+#include "core/error.h"
 #include "core/log/logging.h"
 #include "core/paths.h"
 
@@ -66,6 +68,14 @@ int parseOptions(const QStringList& args, ServerOptions& o) {
          QString("Overlap of segments (default: %1).")
              .arg(msplit::engine::defaultOptions().overlap),
          "F", QString::number(msplit::engine::defaultOptions().overlap)},
+        {"broker",
+         "Queue jobs in Redis for music-split-worker processes instead of separating here: "
+         "redis://[:PASSWORD@]HOST[:PORT][/DB].",
+         "URL"},
+        {"broker-password-file", "Read Redis' password from this file's first line.", "FILE"},
+        {"advertise-url", "How workers reach this node (default: http://HOST:PORT as listened on).",
+         "URL"},
+        {"log-format", "text or json (one object per line, with request ids).", "F", "text"},
         {"verbose", "More logging."},
     });
     if (const int status = msplit::parseCommandLine(p, args, "music-split-server", true);
@@ -87,6 +97,14 @@ int parseOptions(const QStringList& args, ServerOptions& o) {
     o.threads = static_cast<int>(number(p, "jobs"));
     o.shifts = static_cast<int>(number(p, "shifts"));
     o.overlap = number(p, "overlap");
+    o.broker = p.value("broker");
+    o.brokerPasswordFile = p.value("broker-password-file");
+    o.advertiseUrl = p.value("advertise-url");
+    if (p.value("log-format") != "text" && p.value("log-format") != "json")
+        throw UsageError{
+            QString("--log-format is text or json, not '%1'").arg(p.value("log-format"))};
+    o.jsonLog = p.value("log-format") == "json";
+    if (!o.broker.isEmpty()) msplit::broker::parseRedisUrl(o.broker, o.brokerPasswordFile);
     return -1;
 }
 
@@ -103,6 +121,9 @@ int main(int argc, char** argv) {
     } catch (const UsageError& e) {
         std::fprintf(stderr, "music-split-server: %s\n", qPrintable(e.message));
         return msplit::exit_code::kUsage;
+    } catch (const msplit::Error& e) {  // a broker URL or password file that cannot be used
+        std::fprintf(stderr, "music-split-server: %s\n", e.what());
+        return msplit::exit_code::kUsage;
     }
     msplit::initLogging(o.verbose);
     if (!QDir().mkpath(o.jobsDir)) {
@@ -110,6 +131,15 @@ int main(int argc, char** argv) {
         return msplit::exit_code::kFailed;
     }
     msplit::engine::setThreads(o.threads);
+    if (!o.broker.isEmpty()) {
+        // A wrong password or database is a mistake to fix now; Redis down is waited out (503s
+        // until it is back).
+        if (const QString why = msplit::broker::probeBroker(o.broker, o.brokerPasswordFile);
+            !why.isEmpty()) {
+            std::fprintf(stderr, "music-split-server: %s\n", qPrintable(why));
+            return msplit::exit_code::kFailed;
+        }
+    }
 
     msplit::server::ApiServer server(o);
     const quint16 port = server.listen();

@@ -5,6 +5,7 @@
 #include <QHostInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QRandomGenerator>
 #include <QSaveFile>
 #include <QUrl>
 #include <QUuid>
@@ -25,6 +26,13 @@ QString newId() {
     return QUuid::createUuid().toString(QUuid::WithoutBraces);
 }
 
+// 256 random bits from the system's generator, as hex: a job's key for the worker routes.
+QByteArray randomKey() {
+    QByteArray bytes(32, Qt::Uninitialized);
+    QRandomGenerator::system()->fillRange(reinterpret_cast<quint32*>(bytes.data()), 8);
+    return bytes.toHex();
+}
+
 QJsonValue timeJson(const QDateTime& t) {
     return t.isValid() ? QJsonValue(t.toUTC().toString(Qt::ISODateWithMs)) : QJsonValue();
 }
@@ -43,7 +51,11 @@ QJsonObject ServerJob::toJson() const {
             {"input", input},
             {"source_url", sourceUrl},
             {"stems", QJsonArray::fromStringList(stems)},
-            {"result_folder", resultFolder}};
+            {"result_folder", resultFolder},
+            {"token", token},
+            {"message_id", messageId},
+            {"worker", worker},
+            {"attempt", attempt}};
 }
 
 ServerJob ServerJob::fromJson(const QJsonObject& o) {
@@ -61,6 +73,10 @@ ServerJob ServerJob::fromJson(const QJsonObject& o) {
     for (const QJsonValue& v : o["stems"].toArray())
         j.stems << v.toString();
     j.resultFolder = o["result_folder"].toString();
+    j.token = o["token"].toString();
+    j.messageId = o["message_id"].toString();
+    j.worker = o["worker"].toString();
+    j.attempt = o["attempt"].toString();
     return j;
 }
 
@@ -83,6 +99,12 @@ ServerJobs::ServerJobs(const ServerOptions& options, QObject* parent)
     expiry_.setInterval(static_cast<int>(std::clamp(keepMs / 4, 250.0, 600e3)));
     connect(&expiry_, &QTimer::timeout, this, &ServerJobs::expire);
     expiry_.start();
+    if (!options.broker.isEmpty()) {
+        // Short: the API node asks Redis while answering a request.
+        redis_ = std::make_unique<broker::RedisClient>(
+            broker::parseRedisUrl(options.broker, options.brokerPasswordFile), 2000);
+        stream_ = std::make_unique<broker::JobStream>(*redis_);
+    }
 }
 
 void ServerJobs::expire() {
@@ -112,7 +134,8 @@ void ServerJobs::load() {
             spdlog::warn("jobs: skipping {}: unreadable job.json", name.toStdString());
             continue;
         }
-        if (job.active()) {
+        // With a broker a queued job is the workers' and goes on; one never queued is lost.
+        if (job.active() && !(stream_ && !job.messageId.isEmpty())) {
             job.status = "error";
             job.error = tr("interrupted: the server stopped before the job finished");
             job.finished = QDateTime::currentDateTimeUtc();
@@ -162,17 +185,36 @@ ServerJob& ServerJobs::create(const QString& model) {
     return jobs_[job.id] = job;
 }
 
-void ServerJobs::start(const QString& id, const QString& input) {
+QString ServerJobs::start(const QString& id, const QString& input) {
     auto it = jobs_.find(id);
-    if (it == jobs_.end()) return;
+    if (it == jobs_.end()) return tr("no job %1").arg(id);
     ServerJob& job = it->second;
     job.input = input;
+    if (stream_) {
+        job.token = QString::fromLatin1(randomKey());
+        broker::StreamJob s;
+        s.job = id.toStdString();
+        s.model = job.model.toStdString();
+        s.api = (advertiseUrl_ + "/internal/jobs/" + id).toStdString();
+        s.token = job.token.toStdString();
+        try {
+            stream_->ensureGroup();  // Redis may have restarted empty
+            job.messageId = QString::fromStdString(stream_->add(s));
+        } catch (const Error& e) {
+            const QString why = tr("cannot queue the job: %1").arg(QString::fromUtf8(e.what()));
+            fail(id, why);
+            return why;
+        }
+        save(job);
+        return {};
+    }
     JobConfig config = queue_.config();
     config.separation.model = job.model.toStdString();
     config.libraryRoot = folder(id) + "/stems";
     queue_.setConfig(config);
     running_[queue_.enqueue(input, job.sourceUrl)] = id;
     save(job);
+    return {};
 }
 
 void ServerJobs::startUrl(const QString& id, const QString& url) {
@@ -245,6 +287,14 @@ bool ServerJobs::cleanup(const QString& session) {
         d->second->deleteLater();
         downloads_.erase(d);
     }
+    if (stream_ && job->active() && !job->messageId.isEmpty()) {
+        // Taken out of the queue; a worker running it learns at its next report (404).
+        try {
+            stream_->remove(job->messageId.toStdString());
+        } catch (const Error& e) {
+            spdlog::warn("jobs: {} stays in the queue: {}", id.toStdString(), e.what());
+        }
+    }
     jobs_.erase(id);
     // A separation still writing in the folder stops at its next segment: the folder goes when
     // it has (onQueueFinished), not under its feet.
@@ -258,11 +308,21 @@ bool ServerJobs::cleanup(const QString& session) {
 void ServerJobs::fail(const QString& id, const QString& error) {
     auto it = jobs_.find(id);
     if (it == jobs_.end()) return;
-    it->second.status = "error";
     it->second.error = error;
-    it->second.finished = QDateTime::currentDateTimeUtc();
-    save(it->second);
+    finish(it->second, "error");
     Q_EMIT separationEnded("error", 0);
+}
+
+void ServerJobs::finish(ServerJob& job, const QString& status) {
+    job.status = status;
+    job.finished = QDateTime::currentDateTimeUtc();
+    if (status == "done") job.progress = 1;
+    if (!job.started.isValid() && status == "done") job.started = job.submitted;
+    if (job.started.isValid())
+        Q_EMIT jobTimed(job.submitted.msecsTo(job.started) / 1e3,
+                        job.started.msecsTo(job.finished) / 1e3);
+    if (status == "done") QFile::remove(job.input);  // the upload is not needed any more
+    save(job);
 }
 
 void ServerJobs::save(const ServerJob& job) const {
@@ -301,14 +361,9 @@ void ServerJobs::onQueueFinished(int queueId) {
     ServerJob& job = it->second;
     if (item.state != JobQueue::State::Done)
         return fail(id, item.state == JobQueue::State::Cancelled ? tr("cancelled") : item.error);
-    job.status = "done";
-    job.progress = 1;
-    if (!job.started.isValid()) job.started = job.submitted;
-    job.finished = QDateTime::currentDateTimeUtc();
     job.stems = item.result.stems;
     job.resultFolder = item.result.folder;
-    QFile::remove(job.input);  // the upload is not needed any more
-    save(job);
+    finish(job, "done");
     Q_EMIT separationEnded("done", item.result.separationSeconds);
 }
 

@@ -1,7 +1,9 @@
 #pragma once
 // The server's jobs: one folder each under the jobs directory (the upload, job.json and the FLAC
 // stems), run on the app's JobQueue. job.json is rewritten atomically at every state change, so a
-// restarted server still serves finished jobs and reports interrupted ones as errors.
+// restarted server still serves finished jobs and reports interrupted ones as errors. With a
+// broker (--broker redis://...) jobs are not run here: they go to music-split-worker processes
+// through a Redis stream, and the workers report back through the internal routes (see report()).
 #include <QDateTime>
 #include <QJsonObject>
 #include <QObject>
@@ -10,9 +12,12 @@
 #include <QTimer>
 
 #include <map>
+#include <memory>
 #include <set>
+#include <vector>
 
 #include "app/server/server_options.h"
+#include "core/broker/job_stream.h"
 #include "core/jobs/job_queue.h"
 
 namespace msplit {
@@ -31,6 +36,8 @@ struct ServerJob {
     double progress = 0;
     QStringList stems;     // in the model's order (drums, bass, ...)
     QString resultFolder;  // holds STEM.flac
+    // With a broker: the job's key for the worker routes, its stream entry, and who runs it.
+    QString token, messageId, worker, attempt;
 
     QString stemFile(const QString& stem) const { return resultFolder + "/" + stem + ".flac"; }
 
@@ -54,8 +61,9 @@ public:
     // A new job with its folder; the caller puts the song at input() and calls start().
     ServerJob& create(const QString& model);
     QString folder(const QString& id) const;
-    // Queues a song already in the job's folder.
-    void start(const QString& id, const QString& input);
+    // Queues a song already in the job's folder. Returns why it could not (the broker is down: the
+    // job has failed with that reason), or an empty string.
+    QString start(const QString& id, const QString& input);
     // Downloads the URL with yt-dlp (off this thread), then queues it.
     void startUrl(const QString& id, const QString& url);
     // Cancels the session's job if it runs and deletes its files. False when unknown.
@@ -63,10 +71,37 @@ public:
     // Deletes finished jobs older than the options' keepHours (clients that never cleaned up).
     void expire();
 
+    // --- with a broker ---
+    bool usesBroker() const { return stream_ != nullptr; }
+    // Where workers reach this node (set once the port is known).
+    void setAdvertiseUrl(const QString& url) { advertiseUrl_ = url; }
+    // Empty when Redis answers, else why not (for 503s and /health).
+    QString brokerProblem() const;
+    std::vector<broker::WorkerInfo> workers() const;  // the live ones; none when Redis is down
+    broker::QueueStats queueStats() const;
+    // The job `id` when `token` is its key for the worker routes, else null.
+    const ServerJob* forWorker(const QString& id, const QByteArray& token) const;
+    // One stem of a worker's attempt, kept apart until report("done") takes the attempt whole.
+    // Throws Error (InvalidInput for a name or attempt that is not current).
+    void storeStem(const QString& id, const QString& attempt, const QString& stem,
+                   const QByteArray& data);
+    struct Answer {
+        int status = 200;
+        QString detail;
+    };
+    // A worker's report on job `id`: {"state": "started" | "progress" | "done" | "error" |
+    // "refused", "worker", "attempt", ...}. The newest "started" owns the job; reports of an
+    // older attempt get 409, which tells its worker to stop; only one "done" is kept.
+    Answer report(const QString& id, const QJsonObject& report);
+
 Q_SIGNALS:
     void separationEnded(const QString& status, double seconds);
+    // A job ended: seconds it waited for a worker and seconds it ran.
+    void jobTimed(double waitSeconds, double runSeconds);
 
 private:
+    void finish(ServerJob& job, const QString& status);
+    QString attemptFolder(const QString& id, const QString& attempt) const;
     void fail(const QString& id, const QString& error);
     void save(const ServerJob& job) const;
     void onQueueChanged(int queueId);
@@ -79,6 +114,9 @@ private:
     std::map<QString, YtDlpRunner*> downloads_;  // job id -> its yt-dlp, while it runs
     std::set<QString> deleteWhenStopped_;        // cleaned up while separating
     QTimer expiry_;
+    std::unique_ptr<broker::RedisClient> redis_;
+    std::unique_ptr<broker::JobStream> stream_;
+    QString advertiseUrl_;
 };
 
 }  // namespace msplit::server

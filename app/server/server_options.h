@@ -23,6 +23,11 @@ struct ServerOptions {
     int shifts = engine::defaultOptions().shifts;  // 0 makes results repeatable
     double overlap = engine::defaultOptions().overlap;
     bool verbose = false;
+    bool jsonLog = false;  // --log-format json: one JSON object per line, with request ids
+    // Scale-out: jobs go to workers through Redis instead of running here.
+    QString broker;              // redis://HOST:PORT[/DB]; empty: this process separates
+    QString brokerPasswordFile;  // its first line is Redis' password
+    QString advertiseUrl;        // how workers reach this node (default: http://HOST:PORT)
 };
 
 }  // namespace msplit::server

@@ -24,9 +24,10 @@ public:
     // Starts music-split-server on a free port with the fixture models unless `args` names a repo.
     bool start(const QString& jobsDir, QStringList args = {}) {
         if (!args.contains("--repo")) args << "--repo" << repoDir();
-        args << "--port"
-             << "0"
-             << "--jobs-dir" << jobsDir << "--jobs"
+        if (!args.contains("--port"))
+            args << "--port"
+                 << "0";
+        args << "--jobs-dir" << jobsDir << "--jobs"
              << "1";
         process_.setProcessChannelMode(QProcess::SeparateChannels);
         process_.start(MUSIC_SPLIT_SERVER, args);
