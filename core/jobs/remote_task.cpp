@@ -17,8 +17,9 @@ RemoteTask::RemoteTask(QString source, QString sourceUrl, JobConfig config, Task
       job_(new RemoteJob(config_.remote, this)) {
     connect(job_, &RemoteJob::progress, this,
             [this](double f, const QString& stage) { cb_.progress(f, -1, stage); });
-    connect(job_, &RemoteJob::finished, this,
-            [this](const QStringList& stems, const QStringList&) { onFinished(stems); });
+    connect(
+        job_, &RemoteJob::finished, this,
+        [this](const QStringList& stems, const QStringList& files) { onFinished(stems, files); });
     connect(job_, &RemoteJob::failed, this, &RemoteTask::onFailed);
 }
 
@@ -36,7 +37,7 @@ void RemoteTask::cancel() {
     job_->cancel();
 }
 
-void RemoteTask::onFinished(const QStringList& stems) {
+void RemoteTask::onFinished(const QStringList& stems, const QStringList& files) {
     JobRecord r;
     r.id = id_;
     r.source = source_;
@@ -44,15 +45,14 @@ void RemoteTask::onFinished(const QStringList& stems) {
     r.title = QFileInfo(source_).completeBaseName();
     r.model = QString::fromStdString(config_.separation.model);
     r.stems = stems;
-    r.extension = "flac";
+    r.extension = QFileInfo(files.first()).suffix();  // flac, or wav from the hosted service
     r.separationSeconds = double(clock_.elapsed()) / 1000.0;
     r.created = QDateTime::currentDateTime();
     r.settings = {{"server", config_.remote.server.toString(QUrl::RemoveUserInfo)},
                   {"format", defaults::kLibraryFormat}};
     const Library library(config_.libraryRoot);
     try {
-        const QString first = temp_ + "/" + stems.first() + ".flac";
-        r.durationSeconds = probeAudio(first.toStdString()).durationSeconds;
+        r.durationSeconds = probeAudio(files.first().toStdString()).durationSeconds;
         cb_.done(library.commitJob(temp_, r));
     } catch (const Error& e) {
         library.abandonJob(temp_);

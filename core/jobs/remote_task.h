@@ -19,7 +19,7 @@ public:
     void cancel();
 
 private:
-    void onFinished(const QStringList& stems);
+    void onFinished(const QStringList& stems, const QStringList& files);
     void onFailed(const QString& error, bool cancelled);
 
     QString source_, sourceUrl_;

@@ -54,6 +54,19 @@ QString detailOf(const QByteArray& body) {
     return QString::fromUtf8(body.left(200)).simplified();
 }
 
+// The extension for an audio file's first bytes: wav, mp3, ogg, or flac (also for what is not
+// recognised: the decoder reads by content anyway).
+QString audioExtension(const QString& path) {
+    QFile f(path);
+    const QByteArray head = f.open(QIODevice::ReadOnly) ? f.read(4) : QByteArray();
+    if (head == "RIFF" || head == "RF64" || head == "BW64") return "wav";
+    if (head.startsWith("ID3") ||
+        (head.size() >= 2 && uchar(head[0]) == 0xFF && (uchar(head[1]) & 0xE0) == 0xE0))
+        return "mp3";
+    if (head == "OggS") return "ogg";
+    return "flac";
+}
+
 }  // namespace
 
 RemoteStatus readRemoteStatus(const QByteArray& body, const QString& downloadTemplate) {
@@ -75,7 +88,19 @@ RemoteStatus readRemoteStatus(const QByteArray& body, const QString& downloadTem
         for (const QJsonValue& v : o["stems"].toArray())
             if (result.contains(v.toString()) && !order.contains(v.toString()))
                 order << v.toString();
-        if (order.size() != result.size()) order = result.keys();
+        if (order.size() != result.size()) {
+            // No "stems" (the hosted service): Demucs' own order, other names after them.
+            static const QStringList demucs = {"drums",  "bass",   "other",
+                                               "vocals", "guitar", "piano"};
+            order = result.keys();
+            std::stable_sort(order.begin(), order.end(), [](const QString& a, const QString& b) {
+                auto rank = [](const QString& s) {
+                    const auto i = demucs.indexOf(s);
+                    return i < 0 ? demucs.size() : i;
+                };
+                return rank(a) < rank(b);
+            });
+        }
         for (const QString& stem : order) {
             // The server's name becomes a file name here: never a path ("../x", "a/b"), and two
             // names that become the same file are one too many.
@@ -85,12 +110,15 @@ RemoteStatus readRemoteStatus(const QByteArray& body, const QString& downloadTem
                 break;
             }
             st.stems << name;
+            // The hosted service's values are file paths on its server, ours are addresses of
+            // the same route: the download template (given when the job was accepted) is the
+            // one thing both agree on. A full web address (a presigned URL) is taken as it is.
             const QString path = result[stem].toString();
-            const bool usable =
-                path.startsWith('/') || path.startsWith("http://") || path.startsWith("https://");
-            st.paths << (usable ? path
-                                : QString(downloadTemplate)
-                                      .replace("{stem}", QUrl::toPercentEncoding(stem)));
+            const bool address = path.startsWith("http://") || path.startsWith("https://");
+            QString fromTemplate = downloadTemplate;
+            fromTemplate.replace("{stem_name}", "{stem}")
+                .replace("{stem}", QString::fromLatin1(QUrl::toPercentEncoding(stem)));
+            st.paths << (address ? path : fromTemplate);
         }
     } else if (st.state != "pending" && st.state != "running") {
         st.problem =
@@ -321,7 +349,16 @@ void RemoteJob::onDownloaded() {
     if (file_->size() == 0) return end(tr("The server sent an empty file for %1.").arg(stem));
     if (!file_->commit())
         return end(tr("Cannot write %1: %2").arg(file_->fileName(), file_->errorString()));
-    files_ << file_->fileName();
+    // Our servers send FLAC, the hosted service WAV: the file is named for what it holds.
+    QString path = file_->fileName();
+    if (const QString ext = audioExtension(path); ext != "flac") {
+        const QString renamed =
+            QFileInfo(path).path() + "/" + QFileInfo(path).completeBaseName() + "." + ext;
+        QFile::remove(renamed);
+        if (!QFile::rename(path, renamed)) return end(tr("Cannot write %1").arg(renamed));
+        path = renamed;
+    }
+    files_ << path;
     file_->deleteLater();
     file_ = nullptr;
     downloadNext();

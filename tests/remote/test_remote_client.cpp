@@ -315,11 +315,13 @@ private Q_SLOTS:
         QCOMPARE(safeFileName(QString(300, 'x')).size(), 100);
 
         ScriptedServer s;
-        s.status = [] {
+        // Full addresses are taken as they are (the names would not route as a template's).
+        const QString at = s.url.toString() + "/download/s1/";
+        s.status = [at] {
             return Response(QJsonObject{{"status", "done"},
-                                        {"result", QJsonObject{{"../../evil", "/download/s1/evil"},
-                                                               {"sub/dir", "/download/s1/subdir"},
-                                                               {".cfg", "/download/s1/cfg"}}},
+                                        {"result", QJsonObject{{"../../evil", at + "evil"},
+                                                               {"sub/dir", at + "subdir"},
+                                                               {".cfg", at + "cfg"}}},
                                         {"stems", QJsonArray{"../../evil", "sub/dir", ".cfg"}}});
         };
         const JobOutcome o = runRemote(s.config(), song_, "htdemucs", out_);
