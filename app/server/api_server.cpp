@@ -2,6 +2,7 @@
 #include "app/server/url_guard.h"
 
 #include <QCoreApplication>
+#include <QElapsedTimer>
 #include <QFile>
 #include <QFileInfo>
 #include <QHostInfo>
@@ -23,6 +24,7 @@
 #include "core/audio/decoder.h"
 #include "core/error.h"
 #include "core/jobs/separation.h"
+#include "core/log/logging.h"
 #include "core/models/catalog.h"
 #include "core/models/local_repo.h"
 #include "core/web_address.h"
@@ -40,6 +42,31 @@ QStringList toList(const std::vector<std::string>& v) {
 
 QJsonArray toArray(const std::vector<std::string>& v) {
     return QJsonArray::fromStringList(toList(v));
+}
+
+const char* methodName(QHttpServerRequest::Method m) {
+    using M = QHttpServerRequest::Method;
+    switch (m) {
+        case M::Get:
+            return "GET";
+        case M::Post:
+            return "POST";
+        case M::Put:
+            return "PUT";
+        case M::Delete:
+            return "DELETE";
+        default:
+            return "OTHER";
+    }
+}
+
+// The mime type of an upload kept as input.EXT.
+QByteArray audioMime(const QString& path) {
+    static const QMap<QString, QByteArray> types = {{"wav", "audio/wav"},   {"mp3", "audio/mpeg"},
+                                                    {"flac", "audio/flac"}, {"ogg", "audio/ogg"},
+                                                    {"opus", "audio/ogg"},  {"m4a", "audio/mp4"},
+                                                    {"aac", "audio/aac"},   {"webm", "audio/webm"}};
+    return types.value(QFileInfo(path).suffix().toLower(), "application/octet-stream");
 }
 
 // The counters' route for a path the gate refused (a fixed set: paths are chosen by clients).
@@ -116,6 +143,21 @@ void ApiServer::addRoutes() {
     http_.route("/status/<arg>", M::Get, [this](const QString& id, const QHttpServerRequest& r) {
         return serve("/status", r, [&] { return status(id); });
     });
+    // The hosted service's download_template: by job id; 409 until it is done.
+    http_.route("/download/status/<arg>/<arg>", M::Get,
+                [this](const QString& id, const QString& stem, const QHttpServerRequest& r) {
+                    return serve("/download", r, [&] {
+                        const ServerJob* job = jobs_.job(id);
+                        if (!job) return fault(Status::NotFound, tr("Job not found"));
+                        if (job->status != "done")
+                            return fault(Status::Conflict,
+                                         tr("Job not finished (status=%1)").arg(job->status));
+                        return download(job->session, stem);
+                    });
+                });
+    http_.route("/device", M::Get, [this](const QHttpServerRequest& r) {
+        return serve("/device", r, [&] { return device(); });
+    });
     http_.route("/download/<arg>/<arg>", M::Get,
                 [this](const QString& session, const QString& stem, const QHttpServerRequest& r) {
                     return serve("/download", r, [&] { return download(session, stem); });
@@ -133,6 +175,7 @@ void ApiServer::addRoutes() {
         return serve("/metrics", r, [&] {
             Metrics::Gauges g;
             g.activeJobs = jobs_.activeCount();
+            g.modelsLoaded = jobs_.modelsLoaded();
             g.broker = jobs_.usesBroker();
             if (g.broker) {
                 const broker::QueueStats q = jobs_.queueStats();
@@ -156,6 +199,14 @@ void ApiServer::addRoutes() {
 
 QHttpServerResponse ApiServer::serve(const QString& route, const QHttpServerRequest& request,
                                      const Handler& handler) {
+    QElapsedTimer clock;
+    clock.start();
+    // The caller's X-Request-ID when it is a plain token (a proxy's), else a new one; it names
+    // every log line of the request and comes back in the answer.
+    static const QRegularExpression plainId("^[A-Za-z0-9._-]{1,64}$");
+    QString id = QString::fromLatin1(request.value("X-Request-ID"));
+    if (!plainId.match(id).hasMatch()) id = QUuid::createUuid().toString(QUuid::Id128);
+    const LogRequestId logId(id.toStdString());
     auto response = [&]() -> QHttpServerResponse {
         if (!authorized(request))
             return fault(Status::Unauthorized, tr("missing or wrong bearer token"));
@@ -166,7 +217,14 @@ QHttpServerResponse ApiServer::serve(const QString& route, const QHttpServerRequ
             return fault(Status::InternalServerError, QString::fromUtf8(e.what()));
         }
     }();
-    metrics_.countRequest(route, static_cast<int>(response.statusCode()));
+    const int status = static_cast<int>(response.statusCode());
+    const QString method = QString::fromLatin1(methodName(request.method()));
+    const double seconds = double(clock.nsecsElapsed()) / 1e9;
+    metrics_.countRequest(route, status);
+    metrics_.observeRequest(method, route, seconds);
+    http::setHeader(response, "X-Request-ID", id.toLatin1());
+    spdlog::info("server: {} {} {} in {:.1f} ms", method.toStdString(),
+                 request.url().path().toStdString(), status, seconds * 1e3);
     return response;
 }
 
@@ -357,6 +415,7 @@ QHttpServerResponse ApiServer::separateUpload(const QHttpServerRequest& request)
     const QString modelName =
         form.contains("model_name") ? QString::fromUtf8(form["model_name"].data) : "htdemucs";
     if (auto no = refuse(modelName)) return std::move(*no);
+    metrics_.observeUpload(double(form["file"].data.size()));
 
     const ServerJob& job = jobs_.create(modelName);
     const QString id = job.id, session = job.session;
@@ -428,6 +487,16 @@ QHttpServerResponse ApiServer::status(const QString& id) const {
 QHttpServerResponse ApiServer::download(const QString& session, const QString& stem) const {
     const ServerJob* job = jobs_.bySession(session);
     if (!job) return fault(Status::NotFound, tr("no session %1").arg(session));
+    if (stem == "original" && !job->stems.contains(stem)) {  // the song as it was sent
+        QFile f(job->input);
+        if (job->input.isEmpty() || !f.open(QIODevice::ReadOnly))
+            return fault(Status::NotFound, tr("the original of session %1 is gone").arg(session));
+        QHttpServerResponse r(audioMime(job->input), f.readAll());
+        http::setHeader(
+            r, "Content-Disposition",
+            "attachment; filename=\"original." + QFileInfo(job->input).suffix().toLatin1() + "\"");
+        return r;
+    }
     if (!job->stems.contains(stem))
         return fault(Status::NotFound, tr("no stem '%1' in session %2").arg(stem, session));
     QFile f(job->stemFile(stem));
@@ -437,6 +506,29 @@ QHttpServerResponse ApiServer::download(const QString& session, const QString& s
     http::setHeader(r, "Content-Disposition",
                     "attachment; filename=\"" + stem.toUtf8() + ".flac\"");
     return r;
+}
+
+QHttpServerResponse ApiServer::device() const {
+    QJsonObject o;
+    if (jobs_.usesBroker()) {  // the workers separate: each says which device it uses
+        QJsonArray workers;
+        for (const auto& w : jobs_.workers())
+            workers.append(QJsonObject{{"name", QString::fromStdString(w.name)},
+                                       {"device", QString::fromStdString(w.device)}});
+        o["device"] = "workers";
+        o["workers"] = workers;
+        return reply(o);
+    }
+    const std::string setting =
+        options_.device.isEmpty() ? engine::kDefaultDevice : options_.device.toStdString();
+    o["device"] = QString::fromStdString(
+        setting == "auto" ? (engine::meansGpu(setting) ? "cuda" : "cpu") : setting);
+    try {
+        o["description"] = QString::fromStdString(engine::describeDevice(setting));
+    } catch (const Error& e) {
+        o["description"] = QString::fromUtf8(e.what());
+    }
+    return reply(o);
 }
 
 QHttpServerResponse ApiServer::models() const {

@@ -46,6 +46,8 @@ private:
     QHttpServerResponse status(const QString& id) const;
     QHttpServerResponse download(const QString& session, const QString& stem) const;
     QHttpServerResponse models() const;
+    // GET /device: where separations run ({"device": "cuda"|"cpu"|..., "description"}).
+    QHttpServerResponse device() const;
     QHttpServerResponse model(const QString& name) const;
     QHttpServerResponse health() const;
     // POST /mix: the session's stems mixed (off the server's thread) into a 24-bit FLAC.

@@ -125,7 +125,7 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "music-split-server: %s\n", e.what());
         return msplit::exit_code::kUsage;
     }
-    msplit::initLogging(o.verbose);
+    msplit::initLogging(o.verbose, "", o.jsonLog);
     if (!QDir().mkpath(o.jobsDir)) {
         std::fprintf(stderr, "music-split-server: cannot create %s\n", qPrintable(o.jobsDir));
         return msplit::exit_code::kFailed;

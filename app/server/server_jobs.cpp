@@ -321,7 +321,7 @@ void ServerJobs::finish(ServerJob& job, const QString& status) {
     if (job.started.isValid())
         Q_EMIT jobTimed(job.submitted.msecsTo(job.started) / 1e3,
                         job.started.msecsTo(job.finished) / 1e3);
-    if (status == "done") QFile::remove(job.input);  // the upload is not needed any more
+    // The upload stays with the session (GET /download/SESSION/original) until it is cleaned up.
     save(job);
 }
 

@@ -55,6 +55,7 @@ public:
     // Reads the jobs folder; jobs a previous run left pending or running become errors.
     void load();
     int activeCount() const;
+    int modelsLoaded() const { return static_cast<int>(queue_.cachedModels().size()); }
     const ServerJob* job(const QString& id) const;
     const ServerJob* bySession(const QString& session) const;
 

@@ -4,7 +4,10 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <QDateTime>
 #include <QDir>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QtGlobal>
 
 #include "core/engine/engine.h"
@@ -14,6 +17,26 @@ namespace msplit {
 namespace {
 
 std::string g_logFile;
+thread_local std::string t_requestId;
+
+// One JSON object per line; Qt writes the JSON, so any message text stays valid.
+class JsonFormatter : public spdlog::formatter {
+public:
+    void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
+        const auto ms =
+            std::chrono::duration_cast<std::chrono::milliseconds>(msg.time.time_since_epoch())
+                .count();
+        QJsonObject o{
+            {"time", QDateTime::fromMSecsSinceEpoch(ms, Qt::UTC).toString(Qt::ISODateWithMs)},
+            {"level", QString::fromLatin1(spdlog::level::to_string_view(msg.level).data())},
+            {"logger", QString::fromUtf8(msg.logger_name.data(), int(msg.logger_name.size()))},
+            {"message", QString::fromUtf8(msg.payload.data(), int(msg.payload.size()))}};
+        if (!t_requestId.empty()) o["request_id"] = QString::fromStdString(t_requestId);
+        const QByteArray line = QJsonDocument(o).toJson(QJsonDocument::Compact) + '\n';
+        dest.append(line.constData(), line.constData() + line.size());
+    }
+    std::unique_ptr<formatter> clone() const override { return std::make_unique<JsonFormatter>(); }
+};
 
 void qtMessages(QtMsgType type, const QMessageLogContext&, const QString& message) {
     const std::string text = message.toStdString();
@@ -36,9 +59,20 @@ void qtMessages(QtMsgType type, const QMessageLogContext&, const QString& messag
 
 }  // namespace
 
-void initLogging(bool verbose, const std::string& logDir) {
+LogRequestId::LogRequestId(std::string id) : previous_(std::move(t_requestId)) {
+    t_requestId = std::move(id);
+}
+
+LogRequestId::~LogRequestId() {
+    t_requestId = std::move(previous_);
+}
+
+void initLogging(bool verbose, const std::string& logDir, bool json) {
     auto console = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
-    console->set_level(verbose ? spdlog::level::debug : spdlog::level::warn);
+    console->set_level(verbose ? spdlog::level::debug
+                       : json  ? spdlog::level::info
+                               : spdlog::level::warn);
+    if (json) console->set_formatter(std::make_unique<JsonFormatter>());
     std::vector<spdlog::sink_ptr> sinks{console};
 
     const std::string dir = logDir.empty() ? paths::stateDir() : logDir;

@@ -30,13 +30,23 @@ for f in usr/bin/music-split usr/bin/music-split-cli usr/bin/music-split-server 
          usr/share/icons/hicolor/scalable/apps/music-split.svg usr/share/icons/hicolor/48x48/apps/music-split.png \
          usr/share/icons/hicolor/256x256/apps/music-split.png usr/share/metainfo/org.musicsplit.MusicSplit.metainfo.xml \
          usr/share/man/man1/music-split.1.gz usr/share/man/man1/music-split-cli.1.gz \
-         usr/share/man/man1/music-split-server.1.gz usr/share/doc/music-split/copyright; do
+         usr/share/man/man1/music-split-server.1.gz usr/share/man/man1/music-split-worker.1.gz \
+         usr/bin/music-split-worker usr/lib/systemd/system/music-split-server.service \
+         usr/lib/systemd/system/music-split-worker@.service usr/share/doc/music-split/copyright; do
   [ -e "$root/$f" ] || { echo "missing $f"; exit 1; }
 done
 file -b "$root/usr/share/icons/hicolor/256x256/apps/music-split.png" | grep -q "PNG image data, 256 x 256" \
   || { echo "the 256 px icon is not a 256 x 256 PNG"; exit 1; }
 zcat "$root/usr/share/man/man1/music-split-server.1.gz" | grep -q "max.*pending" \
   || { echo "the server's man page lacks its options"; exit 1; }
+# The units start the programs with options they take (systemd itself is not in every build root).
+for unit in "$root"/usr/lib/systemd/system/*.service; do
+  grep -q "^ExecStart=/usr/bin/music-split-\(server\|worker\) " "$unit" || { echo "bad ExecStart in $unit"; exit 1; }
+  for opt in $(grep -o -- ' --[a-z-]*' <(grep ^ExecStart "$unit")); do
+    prog=$(grep -o 'music-split-[a-z]*' <(grep ^ExecStart "$unit") | head -1)
+    "$root/usr/bin/$prog" --help | grep -q -- "$opt" || { echo "$unit: $prog has no $opt"; exit 1; }
+  done
+done
 appstreamcli validate --no-net "$root/usr/share/metainfo/org.musicsplit.MusicSplit.metainfo.xml" >/dev/null
 desktop-file-validate "$root/usr/share/applications/music-split.desktop"
 # lintian: no errors (it refuses to run as root without this flag's twin, so it is allowed here).

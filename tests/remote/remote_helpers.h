@@ -50,6 +50,10 @@ public:
     const QUrl& url() const { return url_; }
     QUrl url(const QString& path) const { return url_.resolved(QUrl(path)); }
     bool running() const { return process_.state() == QProcess::Running; }
+    QByteArray readStderr() {
+        process_.waitForReadyRead(100);
+        return process_.readAllStandardError();
+    }
     void kill() {  // as a crash or power cut would: no chance to tidy up
         process_.kill();
         process_.waitForFinished(10000);

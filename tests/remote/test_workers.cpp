@@ -3,6 +3,7 @@
 // with no worker, are shared by two, survive a worker killed mid-job and an API node restart, and
 // come back equal to a local separation; a job is finished once; Redis lost and found again.
 #include <QDir>
+#include <QElapsedTimer>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -87,6 +88,21 @@ double worstDifference(const QByteArray& flac, const QString& dir, const AudioBu
     for (size_t k = 0; k < got.samples.size(); ++k)
         worst = std::max(worst, double(std::abs(got.samples[k] - local.samples[k])));
     return worst;
+}
+
+// The fixture's song played `times` over, as a WAV in `dir`: a job that runs for a while.
+QString longSong(const QString& dir, int times) {
+    const AudioBuffer a =
+        decodeAudio((caseDir("htdemucs_tiny") + "/input.wav").toStdString(), 44100, 2);
+    const int64_t n = a.frames();
+    AudioBuffer out;
+    out.samples.resize(size_t(n * times) * 2);
+    for (int c = 0; c < 2; ++c)
+        for (int t = 0; t < times; ++t)
+            std::copy(a.channel(c), a.channel(c) + n, out.samples.begin() + c * n * times + t * n);
+    const QString path = dir + "/long.wav";
+    encodeAudio(path.toStdString(), out, EncodeOptions{});
+    return path;
 }
 
 QJsonObject readJson(const QString& path) {
@@ -187,10 +203,10 @@ private Q_SLOTS:
                                         .arg(i)
                                         .arg(worst)));
             }
-            // One result kept: the stems and the record, no attempt's leftovers.
+            // One result kept: the song, the record and the stems; no attempt's leftovers.
             QCOMPARE(QDir(apiJobs.path() + "/" + ids[i])
                          .entryList(QDir::AllEntries | QDir::NoDotAndDotDot),
-                     QStringList({"job.json", "stems"}));
+                     QStringList({"input.wav", "job.json", "stems"}));
         }
         // Every entry left the stream; the killed worker dropped out of the list.
         QTRY_VERIFY_WITH_TIMEOUT(http("GET", api->url("/health")).json()["workers"].toInt() == 1,
@@ -336,6 +352,38 @@ private Q_SLOTS:
                          {"--broker-password-file", file}));
     }
 
+    // Cleaning up a session reaches the worker running it: it stops at its next beat (2 s), not
+    // at the end of the song, and takes the next job.
+    void cleanupStopsTheWorkersJob() {
+        RedisServer redis;
+        QVERIFY(redis.start());
+        QTemporaryDir jobs, wJobs, tmp;
+        ServerProcess api;
+        QVERIFY(api.start(jobs.path(), {"--broker", redis.url()}));
+        WorkerProcess worker;
+        QVERIFY(worker.start(redis.url(), wJobs.path(), "w"));
+        QByteArray type;
+        const QJsonObject first =
+            http("POST", api.url("/separate"),
+                 formBody(readAll(longSong(tmp.path(), 12)), "htdemucs_tiny", &type), type)
+                .json();
+        const QString second = submit(api, shortSong(tmp.path(), 2), "htdemucs_tiny");
+        QTRY_COMPARE_WITH_TIMEOUT(status(api, first["job_id"].toString())["status"].toString(),
+                                  QString("running"), 30000);
+        QTest::qWait(1000);  // separating now
+        QCOMPARE(http("DELETE", api.url("/cleanup/" + first["session_id"].toString())).status, 200);
+        QElapsedTimer clock;
+        clock.start();
+        QTRY_COMPARE_WITH_TIMEOUT(status(api, second)["status"].toString(), QString("running"),
+                                  20000);
+        // A 108 s song takes the worker far longer than this on one thread.
+        QVERIFY2(clock.elapsed() < 8000, qPrintable(QString::number(clock.elapsed())));
+        QTRY_COMPARE_WITH_TIMEOUT(status(api, second)["status"].toString(), QString("done"), 60000);
+        QCOMPARE(QDir(jobs.path()).entryList(QDir::Dirs | QDir::NoDotAndDotDot),
+                 QStringList({second}));
+        QTRY_COMPARE(QDir(wJobs.path()).entryList(QDir::Dirs | QDir::NoDotAndDotDot).size(), 0);
+    }
+
     // A worker without the job's model hands it on to one that has it; with none, it fails saying
     // so.
     void aMissingModelGoesToAWorkerThatHasIt() {
@@ -362,6 +410,8 @@ private Q_SLOTS:
         QVERIFY(b.start(redis.url(), bJobs.path(), "b"));
         QTRY_COMPARE_WITH_TIMEOUT(http("GET", api.url("/health")).json()["workers"].toInt(), 2,
                                   10000);
+        const QJsonArray devices = http("GET", api.url("/device")).json()["workers"].toArray();
+        QCOMPARE(devices.size(), 2);
         const QString found = submit(api, song, "hdemucs_tiny");
         QTRY_VERIFY_WITH_TIMEOUT(!active(status(api, found)), 60000);
         QCOMPARE(status(api, found)["status"].toString(), QString("done"));
