@@ -88,7 +88,9 @@ ServerJobs::Answer ServerJobs::report(const QString& id, const QJsonObject& r) {
     if (it == jobs_.end()) return {404, tr("the job was deleted")};
     ServerJob& job = it->second;
     const QString state = r["state"].toString(), attempt = r["attempt"].toString();
-    if (!job.active()) return {409, tr("the job has ended (%1)").arg(job.status)};
+    // 404 deleted, 410 ended, 409 another attempt owns it: a worker removes the stream entry on
+    // the first two only (the entry is the owner's otherwise).
+    if (!job.active()) return {410, tr("the job has ended (%1)").arg(job.status)};
     if (state == "started") {
         if (attempt.isEmpty()) return {400, tr("no attempt")};
         job.status = "running";
@@ -102,6 +104,7 @@ ServerJobs::Answer ServerJobs::report(const QString& id, const QJsonObject& r) {
         return {};
     }
     if (state == "refused") {
+        if (job.status == "running") return {409, tr("another worker has taken this job")};
         // Queued again, naming every worker that lacks the model; failed once all live ones do.
         QStringList refused = r["refused_by"].toVariant().toStringList();
         std::vector<std::string> names;
@@ -116,7 +119,7 @@ ServerJobs::Answer ServerJobs::report(const QString& id, const QJsonObject& r) {
         if (!someoneHasIt) {
             fail(id,
                  tr("no worker has the model '%1' (asked: %2)").arg(job.model, refused.join(", ")));
-            return {409, job.error};
+            return {410, job.error};
         }
         broker::StreamJob s;
         s.job = id.toStdString();

@@ -19,6 +19,9 @@ public:
         bool ok() const { return status >= 200 && status < 300; }
         // Worth trying again later: the node could not be reached or was not ready.
         bool transient() const { return status == 0 || status >= 500; }
+        // The stream entry may go: the node has what it needs, or the job is deleted (404) or
+        // ended (410). Not on 409: another worker's attempt owns the job and its entry.
+        bool settled() const { return ok() || status == 404 || status == 410; }
     };
 
     Result report(const QJsonObject& report);

@@ -118,7 +118,7 @@ void Worker::process(const broker::StreamJob& job, const std::atomic<bool>& stop
         QJsonObject r = base("refused");
         r["refused_by"] = toArray(refused);
         const auto res = node.reportPatiently(r, 30);
-        if (res.transient()) return;
+        if (!res.settled()) return;
         drop();
         spdlog::info("worker: no model {} here; {}", job.model,
                      res.ok() ? "queued again for another worker" : res.error.toStdString());
@@ -128,15 +128,14 @@ void Worker::process(const broker::StreamJob& job, const std::atomic<bool>& stop
     QJsonObject started = base("started");
     started["device"] = options_.device.isEmpty() ? "auto" : options_.device;
     const auto res = node.reportPatiently(started, 30);
-    if (res.transient()) return;
     if (!res.ok()) {  // deleted, or ended already (a worker died after its result was kept)
-        drop();
+        if (res.settled()) drop();
         return;
     }
     auto fail = [&](const QString& error) {
         QJsonObject r = base("error");
         r["error"] = error;
-        if (!node.reportPatiently(r, kReportSeconds).transient()) drop();
+        if (node.reportPatiently(r, kReportSeconds).settled()) drop();
     };
     if (job.deliveries > options_.maxAttempts)
         return fail(QString("gave up after %1 tries: the workers running it stopped (crash, kill "
@@ -168,7 +167,7 @@ void Worker::process(const broker::StreamJob& job, const std::atomic<bool>& stop
     done["stems"] = QJsonArray::fromStringList(item.result.stems);
     done["seconds"] = item.result.separationSeconds;
     const auto end = node.reportPatiently(done, kReportSeconds);
-    if (end.transient()) return;
+    if (!end.settled()) return;
     drop();
     spdlog::info("worker: job {} {}", job.job, end.ok() ? "done" : end.error.toStdString());
 }

@@ -280,7 +280,7 @@ private Q_SLOTS:
             200);
         QCOMPARE(
             post({{"state", "done"}, {"attempt", "2@b"}, {"stems", QJsonArray{"vocals"}}}, token),
-            409);
+            410);  // the job has ended
         const QJsonObject s = status(api, id);
         QCOMPARE(s["status"].toString(), QString("done"));
         QCOMPARE(s["worker"].toString(), QString("b"));
