@@ -13,6 +13,9 @@
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
 
 #include "core/engine/allocator.h"
 #include "core/engine/blas.h"
@@ -124,9 +127,26 @@ at::ScalarType parsePrecision(const std::string& name, const at::Device& device)
         t = at::kBFloat16;
     else
         throw Error("unknown precision '" + name + "' (use float32, float16 or bfloat16)");
-    if (!device.is_cuda())
-        throw Error("reduced precision (" + name + ") is only available on CUDA");
+    // bfloat16 on the CPU only where it has instructions for it (oneDNN uses them); elsewhere it
+    // would be emulated, slower than float32.
+    if (!device.is_cuda() && !(t == at::kBFloat16 && cpuHasBf16()))
+        throw Error("reduced precision (" + name + ") is only available on CUDA" +
+                    (t == at::kBFloat16 ? ", or on CPUs with AVX512-BF16 or AMX" : ""));
     return t;
+}
+
+bool cpuHasBf16() {
+#if defined(__x86_64__) || defined(__i386__)
+    unsigned a = 0, b = 0, c = 0, d = 0;
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return false;
+    const bool amx = (d >> 22) & 1;  // AMX-BF16
+    const unsigned maxSub = a;
+    bool avx512 = false;
+    if (maxSub >= 1 && __get_cpuid_count(7, 1, &a, &b, &c, &d)) avx512 = (a >> 5) & 1;
+    return avx512 || amx;
+#else
+    return false;
+#endif
 }
 
 }  // namespace msplit::engine

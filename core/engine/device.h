@@ -14,7 +14,9 @@ at::Device parseDevice(const std::string& name);
 // A human-readable name: "CPU (8 threads)" or the GPU's name.
 std::string deviceDescription(const at::Device& device);
 
-// "float32", "float16" or "bfloat16": reduced precision is for CUDA only.
+// "float32", "float16" or "bfloat16": float16 on CUDA only, bfloat16 also on CPUs that have it.
 at::ScalarType parsePrecision(const std::string& name, const at::Device& device);
+// Whether this CPU multiplies bfloat16 natively (AVX512-BF16 or AMX-BF16).
+bool cpuHasBf16();
 
 }  // namespace msplit::engine

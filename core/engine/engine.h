@@ -48,7 +48,7 @@ inline SeparateOptions defaultOptions() {
 
 // Where and how precisely models run.
 inline constexpr const char* kDefaultDevice = "auto";        // auto, cpu, cuda or cuda:N
-inline constexpr const char* kDefaultPrecision = "float32";  // float16/bfloat16 on CUDA only
+inline constexpr const char* kDefaultPrecision = "float32";  // see parsePrecision (device.h)
 
 struct Progress {
     int64_t done = 0;  // model forwards finished

@@ -130,7 +130,12 @@ HybridUNet::HybridUNet(Params& p, const UNetOptions& o)
                      std::make_move_iterator(tdecoders.rend()));
 }
 
-at::Tensor HybridUNet::forward(const at::Tensor& mix, const Middle& middle) const {
+at::Tensor HybridUNet::forward(const at::Tensor& input, const Middle& middle) const {
+    // The spectrogram, its inverse and the normalisations stay in float32 whatever the layers'
+    // precision (bfloat16 has an 8-bit mantissa; LibTorch has no reduced-precision STFT on the
+    // CPU): only the encoders, the middle and the decoders run in the model's type.
+    const at::ScalarType dtype = input.scalar_type();
+    const at::Tensor mix = input.to(at::kFloat);
     const int64_t length = mix.size(-1), hop = nfft_ / 4;
     const at::Tensor z = hybrid_ ? hybridSpec(mix, nfft_, hop, hybridOld_)
                                  : spectro(mix, nfft_, hop).slice(-2, 0, nfft_ / 2);
@@ -138,12 +143,12 @@ at::Tensor HybridUNet::forward(const at::Tensor& mix, const Middle& middle) cons
     at::Tensor x = complexToChannels(z);
     const at::Tensor mean = x.mean({1, 2, 3}, true);
     const at::Tensor std = x.std({1, 2, 3}, true, true);
-    x = (x - mean) / (1e-5 + std);
+    x = ((x - mean) / (1e-5 + std)).to(dtype);
     at::Tensor meanT, stdT, xt;
     if (hybrid_) {
         meanT = mix.mean({1, 2}, true);
         stdT = mix.std({1, 2}, true, true);
-        xt = (mix - meanT) / (1e-5 + stdT);
+        xt = ((mix - meanT) / (1e-5 + stdT)).to(dtype);
     }
 
     Skips skips;
@@ -151,12 +156,13 @@ at::Tensor HybridUNet::forward(const at::Tensor& mix, const Middle& middle) cons
     middle(x, xt);
     decode(x, xt, skips);
 
-    x = x.view({B, sources_, -1, Fq, T}) * std.unsqueeze(1) + mean.unsqueeze(1);
+    x = x.to(at::kFloat).view({B, sources_, -1, Fq, T}) * std.unsqueeze(1) + mean.unsqueeze(1);
     const at::Tensor zout = channelsToComplex(x);
     at::Tensor out = hybrid_ ? hybridIspec(zout, hop, length, hybridOld_)
                              : ispectro(at::constant_pad_nd(zout, {0, 0, 0, 1}), hop, length);
     if (hybrid_)
-        out = out + xt.view({B, sources_, -1, length}) * stdT.unsqueeze(1) + meanT.unsqueeze(1);
+        out = out + xt.to(at::kFloat).view({B, sources_, -1, length}) * stdT.unsqueeze(1) +
+              meanT.unsqueeze(1);
     return out;
 }
 
