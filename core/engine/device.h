@@ -16,7 +16,8 @@ std::string deviceDescription(const at::Device& device);
 
 // "float32", "float16" or "bfloat16": float16 on CUDA only, bfloat16 also on CPUs that have it.
 at::ScalarType parsePrecision(const std::string& name, const at::Device& device);
-// Whether this CPU multiplies bfloat16 natively (AVX512-BF16 or AMX-BF16).
+// Whether this CPU multiplies bfloat16 natively (AVX512-BF16 or AMX-BF16). The CPU path is
+// offered with LibTorch 1.x only (measured too far from float32 with 2.6).
 bool cpuHasBf16();
 
 }  // namespace msplit::engine
