@@ -95,7 +95,8 @@ int runBench(const QStringList& args) {
                     model->deviceName().c_str(), qPrintable(p.value("precision")), opt.batchSize,
                     opt.shifts, opt.overlap);
         if (const std::string blas = engine::blasDescription(); !model->onGpu() && !blas.empty())
-            std::printf("blas         %s\n", blas.c_str());
+            std::printf("blas         %s; OpenMP waits %s\n", blas.c_str(),
+                        engine::ompWaitPolicy().c_str());
         std::printf("audio        %.1f s stereo at %d Hz\n", seconds, model->sampleRate());
         std::printf("time         %.2f s (%.3f s per second of audio, %.2fx real time)\n", elapsed,
                     elapsed / seconds, seconds / elapsed);

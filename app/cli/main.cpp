@@ -28,6 +28,7 @@ const char* kUsage =
 }  // namespace
 
 int main(int argc, char** argv) {
+    msplit::engine::relaunchWithPassiveThreads(argv);  // may execute the program again
     msplit::engine::prepareProcess();  // before any thread starts, so that it has one heap
     // A reader that goes away (`--stdout ... | head`) is a write error to report, not a kill.
     std::signal(SIGPIPE, SIG_IGN);

@@ -9,7 +9,8 @@
 #include "ui/main_window.h"
 
 int main(int argc, char** argv) {
-    msplit::engine::prepareProcess();  // before any thread starts
+    msplit::engine::relaunchWithPassiveThreads(argv);  // may execute the program again
+    msplit::engine::prepareProcess();                  // before any thread starts
     QApplication app(argc, argv);
     QApplication::setOrganizationName("music-split");
     QApplication::setApplicationName("music-split");

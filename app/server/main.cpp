@@ -111,6 +111,7 @@ int parseOptions(const QStringList& args, ServerOptions& o) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    msplit::engine::relaunchWithPassiveThreads(argv);  // may execute the program again
     msplit::engine::prepareProcess();
     QCoreApplication app(argc, argv);
     QCoreApplication::setApplicationName("music-split-server");

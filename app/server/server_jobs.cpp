@@ -17,6 +17,7 @@
 #include "app/server/url_guard.h"
 #include "core/audio/decoder.h"
 #include "core/error.h"
+#include "core/jobs/job_config.h"
 #include "core/ytdlp/ytdlp_runner.h"
 
 namespace msplit::server {
@@ -82,16 +83,9 @@ ServerJob ServerJob::fromJson(const QJsonObject& o) {
 
 ServerJobs::ServerJobs(const ServerOptions& options, QObject* parent)
     : QObject(parent), options_(options) {
-    JobConfig config;
-    config.separation.repo = options.repo.toStdString();
-    if (!options.device.isEmpty()) config.separation.device = options.device.toStdString();
-    config.threads = options.threads;
-    config.separation.options.shifts = options.shifts;
-    config.separation.options.overlap = options.overlap;
-    config.separation.maxSeconds =
-        options.maxDurationSeconds;  // the header's length is checked first
-    config.format = defaults::kLibraryFormat;
-    queue_.setConfig(config);
+    // The header's length is checked first; maxSeconds also stops a song that lied.
+    queue_.setConfig(serviceJobConfig(options.repo, options.device, options.threads, options.shifts,
+                                      options.overlap, options.maxDurationSeconds));
     connect(&queue_, &JobQueue::itemChanged, this, &ServerJobs::onQueueChanged);
     connect(&queue_, &JobQueue::itemFinished, this, &ServerJobs::onQueueFinished);
     // Checked a few times per keeping period, at least every 10 minutes.

@@ -38,6 +38,7 @@ int fail(const QString& message, int status) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    msplit::engine::relaunchWithPassiveThreads(argv);  // may execute the program again
     msplit::engine::prepareProcess();
     QCoreApplication app(argc, argv);
     QCoreApplication::setApplicationName("music-split-worker");

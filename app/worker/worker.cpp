@@ -15,6 +15,7 @@
 
 #include "app/worker/node_client.h"
 #include "core/error.h"
+#include "core/jobs/job_config.h"
 #include "core/models/local_repo.h"
 
 namespace msplit::worker {
@@ -43,14 +44,8 @@ Worker::Worker(WorkerOptions options) : options_(std::move(options)) {
     redis_ = std::make_unique<broker::RedisClient>(
         broker::parseRedisUrl(options_.broker, options_.brokerPasswordFile), 5000);
     stream_ = std::make_unique<broker::JobStream>(*redis_);
-    JobConfig config;
-    config.separation.repo = options_.repo.toStdString();
-    if (!options_.device.isEmpty()) config.separation.device = options_.device.toStdString();
-    config.threads = options_.threads;
-    config.separation.options.shifts = options_.shifts;
-    config.separation.options.overlap = options_.overlap;
-    config.format = defaults::kLibraryFormat;  // the API node serves these files as they are
-    queue_.setConfig(config);
+    queue_.setConfig(serviceJobConfig(options_.repo, options_.device, options_.threads,
+                                      options_.shifts, options_.overlap));
 }
 
 Worker::~Worker() = default;

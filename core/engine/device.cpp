@@ -11,6 +11,8 @@
 #include <thread>
 #include <vector>
 
+#include <unistd.h>
+
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
@@ -110,6 +112,22 @@ void prepareProcess() {
         return true;
     }();
     (void)once;
+}
+
+void relaunchWithPassiveThreads(char** argv) {
+#ifdef __linux__
+    if (std::getenv("OMP_WAIT_POLICY") || !argv || !argv[0]) return;
+    setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
+    execv("/proc/self/exe", argv);
+    // Not executed again (no /proc?): the program goes on as it is; only its children see it.
+#else
+    (void)argv;
+#endif
+}
+
+std::string ompWaitPolicy() {
+    const char* v = std::getenv("OMP_WAIT_POLICY");
+    return v && *v ? v : "default";
 }
 
 void setThreads(int n) {

@@ -27,4 +27,17 @@ JobConfig jobConfigFrom(const AppSettings& s, const QString& libraryRoot) {
     return c;
 }
 
+JobConfig serviceJobConfig(const QString& repo, const QString& device, int threads, int shifts,
+                           double overlap, double maxSeconds) {
+    JobConfig config;
+    config.separation.repo = repo.toStdString();
+    if (!device.isEmpty()) config.separation.device = device.toStdString();
+    config.threads = threads;
+    config.separation.options.shifts = shifts;
+    config.separation.options.overlap = overlap;
+    config.separation.maxSeconds = maxSeconds;
+    config.format = defaults::kLibraryFormat;
+    return config;
+}
+
 }  // namespace msplit

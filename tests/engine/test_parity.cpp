@@ -74,11 +74,7 @@ private Q_SLOTS:
         options.overlap = settings["overlap"].toDouble();
         at::Tensor mix = engine::readNpy((caseDir(name) + "/input.npy").toStdString()).contiguous();
         at::Tensor ref = engine::readNpy((caseDir(name) + "/separate.npy").toStdString());
-        const auto stems = separator->separate(mix.data_ptr<float>(), mix.size(1), options);
-        std::vector<at::Tensor> parts;
-        for (const auto& stem : stems)
-            parts.push_back(at::tensor(stem).view({mix.size(0), mix.size(1)}));
-        const at::Tensor out = at::stack(parts);
+        const at::Tensor out = separateStacked(*separator, mix, options);
         QCOMPARE(out.sizes().vec(), ref.sizes().vec());
         const double err = test::relativeError(out, ref);
         qInfo("%s separate: relative error %.3g", qPrintable(name), err);
@@ -112,11 +108,7 @@ private Q_SLOTS:
         options.shifts = 0;
         at::Tensor mix = engine::readNpy((caseDir(name) + "/input.npy").toStdString()).contiguous();
         at::Tensor ref = engine::readNpy((caseDir(name) + "/separate.npy").toStdString());
-        const auto stems = separator->separate(mix.data_ptr<float>(), mix.size(1), options);
-        std::vector<at::Tensor> parts;
-        for (const auto& stem : stems)
-            parts.push_back(at::tensor(stem).view({mix.size(0), mix.size(1)}));
-        const at::Tensor out = at::stack(parts);
+        const at::Tensor out = separateStacked(*separator, mix, options);
         QVERIFY(out.isfinite().all().item<bool>());
         // Signal to error of the whole output: random weights amplify rounding (22-51 dB
         // measured over the cases; the real htdemucs gives 31-38 dB against float32).
@@ -152,6 +144,16 @@ private Q_SLOTS:
 #endif
 
 private:
+    // The facade's planar stems as one (stems, channels, frames) tensor.
+    static at::Tensor separateStacked(const engine::Separator& separator, at::Tensor& mix,
+                                      const engine::SeparateOptions& options) {
+        const auto stems = separator.separate(mix.data_ptr<float>(), mix.size(1), options);
+        std::vector<at::Tensor> parts;
+        for (const auto& stem : stems)
+            parts.push_back(at::tensor(stem).view({mix.size(0), mix.size(1)}));
+        return at::stack(parts);
+    }
+
     void cases() {
         QTest::addColumn<QString>("name");
         for (const QString& n : test::parityCases())
