@@ -320,6 +320,58 @@ private Q_SLOTS:
         QVERIFY(!id.isEmpty());
         QTRY_COMPARE_WITH_TIMEOUT(status(api, id)["status"].toString(), QString("done"), 60000);
         QCOMPARE(status(api, id)["worker"].toString(), QString("late"));
+
+        // Lost later (restarted empty): 503 meanwhile, then both sides carry on by themselves.
+        redis.stop();
+        QTRY_COMPARE_WITH_TIMEOUT(http("GET", api.url("/health")).status, 503, 10000);
+        QVERIFY(redis.start(port));
+        QTRY_COMPARE_WITH_TIMEOUT(http("GET", api.url("/health")).status, 200, 10000);
+        const QString again = submit(api, shortSong(tmp.path(), 2), "htdemucs_tiny");
+        QVERIFY(!again.isEmpty());
+        QTRY_COMPARE_WITH_TIMEOUT(status(api, again)["status"].toString(), QString("done"), 90000);
+    }
+
+    // A job that fails on a worker ends as an error with the worker's reason; one whose workers
+    // keep dying is given up after --max-attempts deliveries, not retried forever.
+    void failuresEndAsErrors() {
+        RedisServer redis;
+        QVERIFY(redis.start());
+        QTemporaryDir jobs, brokenRepo, aJobs, bJobs, tmp;
+        QVERIFY(QFile::copy(repoDir() + "/htdemucs_tiny.yaml",
+                            brokenRepo.path() + "/htdemucs_tiny.yaml"));
+        QFile th(brokenRepo.path() + "/91f11081-2942f0c2.th");
+        QVERIFY(th.open(QIODevice::WriteOnly));
+        th.write(readAll(repoDir() + "/91f11081-2942f0c2.th").left(5000));  // cut short
+        th.close();
+        ServerProcess api;
+        QVERIFY(api.start(jobs.path(), {"--broker", redis.url()}));
+        {
+            WorkerProcess broken;
+            QVERIFY(
+                broken.start(redis.url(), aJobs.path(), "broken", {"--repo", brokenRepo.path()}));
+            const QString id = submit(api, shortSong(tmp.path(), 2), "htdemucs_tiny");
+            QTRY_VERIFY_WITH_TIMEOUT(!active(status(api, id)), 30000);
+            const QJsonObject s = status(api, id);
+            QCOMPARE(s["status"].toString(), QString("error"));
+            QCOMPARE(s["worker"].toString(), QString("broken"));
+            QVERIFY2(!s["error"].toString().isEmpty(), QJsonDocument(s).toJson().constData());
+        }
+        // Killed mid-job with one attempt allowed: the next worker reports it instead of running
+        // it.
+        WorkerProcess a;
+        QVERIFY(a.start(redis.url(), aJobs.path(), "a", {"--max-attempts", "1"}));
+        const QString id = submit(api, longSong(tmp.path(), 6), "htdemucs_tiny");
+        QTRY_COMPARE_WITH_TIMEOUT(status(api, id)["status"].toString(), QString("running"), 30000);
+        a.kill();
+        WorkerProcess b;
+        QVERIFY(b.start(redis.url(), bJobs.path(), "b", {"--max-attempts", "1"}));
+        QTRY_VERIFY_WITH_TIMEOUT(!active(status(api, id)), 30000);
+        const QJsonObject s = status(api, id);
+        QCOMPARE(s["status"].toString(), QString("error"));
+        QVERIFY2(s["error"].toString().contains("gave up after 1 tries"),
+                 QJsonDocument(s).toJson().constData());
+        const QByteArray metrics = http("GET", api.url("/metrics")).body;
+        QVERIFY(metrics.contains("music_split_queue_jobs{state=\"taken\"} 0"));
     }
 
     void wrongPasswordIsOneLineAtStart() {
