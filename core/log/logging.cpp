@@ -27,7 +27,7 @@ public:
             std::chrono::duration_cast<std::chrono::milliseconds>(msg.time.time_since_epoch())
                 .count();
         QJsonObject o{
-            {"time", QDateTime::fromMSecsSinceEpoch(ms, Qt::UTC).toString(Qt::ISODateWithMs)},
+            {"time", QDateTime::fromMSecsSinceEpoch(ms).toUTC().toString(Qt::ISODateWithMs)},
             {"level", QString::fromLatin1(spdlog::level::to_string_view(msg.level).data())},
             {"logger", QString::fromUtf8(msg.logger_name.data(), int(msg.logger_name.size()))},
             {"message", QString::fromUtf8(msg.payload.data(), int(msg.payload.size()))}};
