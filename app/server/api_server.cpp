@@ -318,14 +318,15 @@ QFuture<QHttpServerResponse> ApiServer::mix(const QHttpServerRequest& request) {
     });
 }
 
-std::vector<std::string> ApiServer::modelNames() const {
+std::vector<std::string> ApiServer::modelNames(
+    const std::vector<broker::WorkerInfo>& workers) const {
     std::vector<std::string> names;
     try {
         names = LocalRepo(options_.repo.toStdString()).names();
     } catch (const Error&) {
         // no repository: without a broker the server is unavailable
     }
-    for (const auto& w : jobs_.workers())
+    for (const auto& w : workers)
         names.insert(names.end(), w.models.begin(), w.models.end());
     std::sort(names.begin(), names.end());
     names.erase(std::unique(names.begin(), names.end()), names.end());
@@ -348,7 +349,9 @@ QJsonObject ApiServer::modelInfo(const std::string& name) const {
         try {
             stems = toArray(loadSeparationModel(s).separator->sources());
         } catch (const Error&) {
-            // only a worker has it: its stems are known once it has run
+            // Only a worker has it: no stems to tell, and not cached, so that a model later put
+            // in this node's repository is read then.
+            return QJsonObject{{"names", stems}, {"description", description}};
         }
     }
     return info_[name] = QJsonObject{{"names", stems}, {"description", description}};
@@ -363,10 +366,11 @@ std::optional<QHttpServerResponse> ApiServer::refuse(const QString& model) const
         // zero) any plain name waits for one; a worker without it hands the job on to one that
         // has it, or it fails saying so.
         static const QRegularExpression plain("^[A-Za-z0-9_.-]{1,64}$");
-        const auto names = modelNames();
+        const auto workers = jobs_.workers();
+        const auto names = modelNames(workers);
         if (catalog_.find(model.toStdString()) ||
             std::find(names.begin(), names.end(), model.toStdString()) != names.end() ||
-            (jobs_.workers().empty() && plain.match(model).hasMatch()))
+            (workers.empty() && plain.match(model).hasMatch()))
             return std::nullopt;
         return fault(
             Status::BadRequest,
@@ -551,7 +555,8 @@ QHttpServerResponse ApiServer::model(const QString& name) const {
 }
 
 QHttpServerResponse ApiServer::health() const {
-    const auto names = modelNames();
+    const auto workers = jobs_.workers();
+    const auto names = modelNames(workers);
     QJsonObject o{{"models", static_cast<int>(names.size())},
                   {"active_jobs", jobs_.activeCount()},
                   {"max_pending", options_.maxPending},
@@ -562,7 +567,7 @@ QHttpServerResponse ApiServer::health() const {
         const QString problem = jobs_.brokerProblem();
         healthy = problem.isEmpty();
         o["broker"] = healthy ? QString("ok") : problem;
-        o["workers"] = static_cast<int>(jobs_.workers().size());
+        o["workers"] = static_cast<int>(workers.size());
         const broker::QueueStats q = jobs_.queueStats();
         o["queued"] = static_cast<double>(q.waiting);
     }

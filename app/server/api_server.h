@@ -58,7 +58,9 @@ private:
     std::optional<QHttpServerResponse> tooBusy() const;  // 429 at --max-pending
     QHttpServerResponse accepted(const ServerJob& job) const;
     // The local repository's models, and with a broker those of the live workers.
-    std::vector<std::string> modelNames() const;
+    std::vector<std::string> modelNames() const { return modelNames(jobs_.workers()); }
+    // The same with the live workers already read (one Redis round trip per request).
+    std::vector<std::string> modelNames(const std::vector<broker::WorkerInfo>& workers) const;
     // {"names": stems, "description"}: from the catalog, else from the model's checkpoint.
     QJsonObject modelInfo(const std::string& model) const;
 
