@@ -186,11 +186,7 @@ QString ServerJobs::start(const QString& id, const QString& input) {
     job.input = input;
     if (stream_) {
         job.token = QString::fromLatin1(randomKey());
-        broker::StreamJob s;
-        s.job = id.toStdString();
-        s.model = job.model.toStdString();
-        s.api = (advertiseUrl_ + "/internal/jobs/" + id).toStdString();
-        s.token = job.token.toStdString();
+        const broker::StreamJob s = streamEntry(job);
         try {
             stream_->ensureGroup();  // Redis may have restarted empty
             job.messageId = QString::fromStdString(stream_->add(s));

@@ -103,6 +103,8 @@ Q_SIGNALS:
 private:
     void finish(ServerJob& job, const QString& status);
     QString attemptFolder(const QString& id, const QString& attempt) const;
+    // What a worker needs of a job: its id, model, routes on this node and key.
+    broker::StreamJob streamEntry(const ServerJob& job) const;
     void fail(const QString& id, const QString& error);
     void save(const ServerJob& job) const;
     void onQueueChanged(int queueId);

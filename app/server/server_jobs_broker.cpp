@@ -64,6 +64,15 @@ const ServerJob* ServerJobs::forWorker(const QString& id, const QByteArray& toke
     return j && sameKey(j->token.toLatin1(), token) ? j : nullptr;
 }
 
+broker::StreamJob ServerJobs::streamEntry(const ServerJob& job) const {
+    broker::StreamJob s;
+    s.job = job.id.toStdString();
+    s.model = job.model.toStdString();
+    s.api = (advertiseUrl_ + "/internal/jobs/" + job.id).toStdString();
+    s.token = job.token.toStdString();
+    return s;
+}
+
 QString ServerJobs::attemptFolder(const QString& id, const QString& attempt) const {
     // The attempt is the worker's text: only its hash names a folder.
     return folder(id) + "/attempt-" +
@@ -121,11 +130,7 @@ ServerJobs::Answer ServerJobs::report(const QString& id, const QJsonObject& r) {
                  tr("no worker has the model '%1' (asked: %2)").arg(job.model, refused.join(", ")));
             return {410, job.error};
         }
-        broker::StreamJob s;
-        s.job = id.toStdString();
-        s.model = job.model.toStdString();
-        s.api = (advertiseUrl_ + "/internal/jobs/" + id).toStdString();
-        s.token = job.token.toStdString();
+        broker::StreamJob s = streamEntry(job);
         s.refusedBy = names;
         try {
             job.messageId = QString::fromStdString(stream_->add(s));
