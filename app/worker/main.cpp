@@ -95,6 +95,11 @@ int main(int argc, char** argv) {
             "--max-attempts expect numbers",
             msplit::exit_code::kUsage);
     if (o.broker.isEmpty()) return fail("--broker is required", msplit::exit_code::kUsage);
+    try {  // a URL or password file that cannot be used is a usage error, as for the server
+        msplit::broker::parseRedisUrl(o.broker, o.brokerPasswordFile);
+    } catch (const msplit::Error& e) {
+        return fail(QString::fromUtf8(e.what()), msplit::exit_code::kUsage);
+    }
     if (o.name.contains(QRegularExpression("[^A-Za-z0-9_.@-]")) || o.name.size() > 100)
         return fail("--name takes letters, digits and _.@- only", msplit::exit_code::kUsage);
     msplit::initLogging(p.isSet("verbose"));

@@ -393,6 +393,14 @@ private Q_SLOTS:
         QVERIFY(worker.waitForFinished(20000));
         QCOMPARE(worker.exitCode(), 1);
         QVERIFY(QString::fromUtf8(worker.readAllStandardError()).contains("refused"));
+        // A URL that is not Redis' is a usage error (2), named, for both programs.
+        for (const char* program : {MUSIC_SPLIT_SERVER, MUSIC_SPLIT_WORKER}) {
+            QProcess p;
+            p.start(program, {"--broker", "http://127.0.0.1:1", "--jobs-dir", jobs.path()});
+            QVERIFY(p.waitForFinished(20000));
+            QCOMPARE(p.exitCode(), 2);
+            QVERIFY2(p.readAllStandardError().contains("expected redis://"), program);
+        }
         // The right one from a file.
         const QString file = tmp.path() + "/password";
         QFile f(file);
