@@ -12,7 +12,9 @@
 #include <QPointer>
 #include <QRegularExpression>
 #include <QUuid>
+
 #include <QtConcurrent/QtConcurrentRun>
+#include <fstream>
 
 #include <spdlog/spdlog.h>
 
@@ -113,9 +115,16 @@ quint16 ApiServer::listen() {
     limits.inFlight = 4 * limits.largestBody;  // four full uploads at once, then 503
     limits.tooLarge =
         tr("upload too large: this server takes at most %1 MB").arg(options_.maxUploadMb);
-    auto* gate = new RequestGate(limits, [this](const QString& path, int status) {
-        metrics_.countRequest(routeOf(path), status);
-    });
+    // Uploads go to files as they arrive: never held in memory.
+    limits.spool = [](const QString& method, const QString& path) {
+        return (method == "POST" && path == "/separate") ||
+               (method == "PUT" && path.startsWith("/internal/jobs/"));
+    };
+    limits.spoolFolder = jobs_.spoolFolder();
+    auto* gate = new RequestGate(
+        limits,
+        [this](const QString& path, int status) { metrics_.countRequest(routeOf(path), status); },
+        [this](const SpooledRequest& r) { return spooled(r); });
     const quint16 port = http::listen(http_, gate, address, static_cast<quint16>(options_.port));
     if (port) {
         QString advertise = options_.advertiseUrl;
@@ -137,9 +146,8 @@ void ApiServer::addRoutes() {
     http_.route("/separate/youtube", M::Post, [this](const QHttpServerRequest& r) {
         return serve("/separate/youtube", r, [&] { return separateYoutube(r); });
     });
-    http_.route("/separate", M::Post, [this](const QHttpServerRequest& r) {
-        return serve("/separate", r, [&] { return separateUpload(r); });
-    });
+    http_.route("/separate", M::Post,
+                [this](const QHttpServerRequest& r) { return spooled(spool(r)); });
     http_.route("/status/<arg>", M::Get, [this](const QString& id, const QHttpServerRequest& r) {
         return serve("/status", r, [&] { return status(id); });
     });
@@ -197,18 +205,61 @@ void ApiServer::addRoutes() {
                 });
 }
 
-QHttpServerResponse ApiServer::serve(const QString& route, const QHttpServerRequest& request,
+ApiServer::Incoming ApiServer::incoming(const QHttpServerRequest& request) {
+    return {QString::fromLatin1(methodName(request.method())), request.url().path(),
+            request.value("X-Request-ID"), request.value("Authorization")};
+}
+
+ApiServer::Incoming ApiServer::incoming(const SpooledRequest& request) {
+    return {request.method, request.path, request.header("X-Request-ID"),
+            request.header("Authorization")};
+}
+
+SpooledRequest ApiServer::spool(const QHttpServerRequest& request) const {
+    SpooledRequest out;
+    const Incoming in = incoming(request);
+    out.method = in.method;
+    out.path = in.path;
+    for (const QByteArray name :
+         {"content-type", "x-request-id", "authorization", "x-job-token", "x-attempt"})
+        if (const QByteArray value = request.value(name); !value.isEmpty())
+            out.headers.insert(name, value);
+    const QByteArray body = request.body();
+    out.body = std::make_shared<SpoolFile>(jobs_.spoolFolder());
+    out.size = body.size();
+    if (!out.body->write(body.constData(), body.size()) || !out.body->file().flush())
+        out.body.reset();
+    return out;
+}
+
+QHttpServerResponse ApiServer::spooled(const SpooledRequest& r) {
+    if (!r.body)
+        return serve("/separate", incoming(r), [&] {
+            return fault(Status::ServiceUnavailable, tr("cannot store the upload (disk full?)"));
+        });
+    if (r.method == "POST" && r.path == "/separate")
+        return serve("/separate", incoming(r), [&] { return separateUpload(r); });
+    // PUT /internal/jobs/ID/stems/STEM
+    const QStringList parts = r.path.split('/');
+    if (jobs_.usesBroker() && r.method == "PUT" && parts.size() == 6 && parts[1] == "internal" &&
+        parts[2] == "jobs" && parts[4] == "stems")
+        return storeStem(parts[3], parts[5], r);
+    metrics_.countRequest("other", 404);
+    return fault(Status::NotFound, tr("no such route"));
+}
+
+QHttpServerResponse ApiServer::serve(const QString& route, const Incoming& request,
                                      const Handler& handler) {
     QElapsedTimer clock;
     clock.start();
     // The caller's X-Request-ID when it is a plain token (a proxy's), else a new one; it names
     // every log line of the request and comes back in the answer.
     static const QRegularExpression plainId("^[A-Za-z0-9._-]{1,64}$");
-    QString id = QString::fromLatin1(request.value("X-Request-ID"));
+    QString id = QString::fromLatin1(request.requestId);
     if (!plainId.match(id).hasMatch()) id = QUuid::createUuid().toString(QUuid::Id128);
     const LogRequestId logId(id.toStdString());
     auto response = [&]() -> QHttpServerResponse {
-        if (!authorized(request))
+        if (!authorized(request.authorization))
             return fault(Status::Unauthorized, tr("missing or wrong bearer token"));
         try {
             return handler();
@@ -218,19 +269,18 @@ QHttpServerResponse ApiServer::serve(const QString& route, const QHttpServerRequ
         }
     }();
     const int status = static_cast<int>(response.statusCode());
-    const QString method = QString::fromLatin1(methodName(request.method()));
+    const QString& method = request.method;
     const double seconds = double(clock.nsecsElapsed()) / 1e9;
     metrics_.countRequest(route, status);
     metrics_.observeRequest(method, route, seconds);
     http::setHeader(response, "X-Request-ID", id.toLatin1());
-    spdlog::info("server: {} {} {} in {:.1f} ms", method.toStdString(),
-                 request.url().path().toStdString(), status, seconds * 1e3);
+    spdlog::info("server: {} {} {} in {:.1f} ms", method.toStdString(), request.path.toStdString(),
+                 status, seconds * 1e3);
     return response;
 }
 
-bool ApiServer::authorized(const QHttpServerRequest& request) const {
-    return options_.token.isEmpty() ||
-           request.value("Authorization") == "Bearer " + options_.token.toUtf8();
+bool ApiServer::authorized(const QByteArray& authorization) const {
+    return options_.token.isEmpty() || authorization == "Bearer " + options_.token.toUtf8();
 }
 
 QFuture<QHttpServerResponse> ApiServer::mix(const QHttpServerRequest& request) {
@@ -238,7 +288,7 @@ QFuture<QHttpServerResponse> ApiServer::mix(const QHttpServerRequest& request) {
         metrics_.countRequest("/mix", static_cast<int>(r.statusCode()));
         return http::readyResponse(std::move(r));
     };
-    if (!authorized(request))
+    if (!authorized(request.value("Authorization")))
         return now(fault(Status::Unauthorized, tr("missing or wrong bearer token")));
     QJsonParseError err{};
     const QJsonObject body = QJsonDocument::fromJson(request.body(), &err).object();
@@ -401,36 +451,35 @@ QHttpServerResponse ApiServer::accepted(const ServerJob& job) const {
                   {"download_template", "/download/" + job.session + "/{stem}"}});
 }
 
-QHttpServerResponse ApiServer::separateUpload(const QHttpServerRequest& request) {
+QHttpServerResponse ApiServer::separateUpload(const SpooledRequest& request) {
     if (auto no = tooBusy()) return std::move(*no);
-    const QByteArray body = request.body();
-    if (double(body.size()) > options_.maxUploadMb * 1e6)
+    if (double(request.size) > options_.maxUploadMb * 1e6)
         return fault(
             Status::PayloadTooLarge,
             tr("upload too large: this server takes at most %1 MB").arg(options_.maxUploadMb));
     QMap<QString, FormField> form;
     try {
-        form = parseMultipartForm(request.value("Content-Type"), body);
+        std::ifstream body(QFile::encodeName(request.body->path()).toStdString(), std::ios::binary);
+        form = parseMultipartForm(request.header("Content-Type"), body, request.size,
+                                  jobs_.spoolFolder());
     } catch (const Error& e) {
-        return fault(Status::BadRequest, QString::fromStdString(e.reason()));
+        return fault(e.kind() == ErrorKind::Io ? Status::ServiceUnavailable : Status::BadRequest,
+                     QString::fromStdString(e.reason()));
     }
-    if (!form.contains("file") || form["file"].data.isEmpty())
+    if (!form.contains("file") || form["file"].size == 0 || !form["file"].file)
         return fault(Status::BadRequest, tr("the upload has no 'file' field"));
     const QString modelName =
         form.contains("model_name") ? QString::fromUtf8(form["model_name"].data) : "htdemucs";
     if (auto no = refuse(modelName)) return std::move(*no);
-    metrics_.observeUpload(double(form["file"].data.size()));
+    metrics_.observeUpload(double(form["file"].size));
 
     const ServerJob& job = jobs_.create(modelName);
     const QString id = job.id, session = job.session;
     const QString input = jobs_.folder(id) + "/" + inputName(form["file"].fileName);
-    QFile f(input);
-    if (!f.open(QIODevice::WriteOnly) || f.write(form["file"].data) != form["file"].data.size() ||
-        !f.flush()) {
+    if (!form["file"].file->moveTo(input)) {
         jobs_.cleanup(session);
         return fault(Status::ServiceUnavailable, tr("cannot store the upload (disk full?)"));
     }
-    f.close();
     try {
         const double seconds = probeAudio(input.toStdString()).durationSeconds;
         if (seconds > options_.maxDurationSeconds) {
@@ -450,7 +499,7 @@ QHttpServerResponse ApiServer::separateUpload(const QHttpServerRequest& request)
         return fault(Status::ServiceUnavailable, why);
     }
     spdlog::info("server: job {} accepted ({}, {} bytes)", id.toStdString(),
-                 modelName.toStdString(), body.size());
+                 modelName.toStdString(), request.size);
     return accepted(*jobs_.job(id));
 }
 

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "app/server/metrics.h"
+#include "app/server/request_gate.h"
 #include "app/server/server_jobs.h"
 #include "app/server/server_options.h"
 #include "core/models/catalog.h"
@@ -32,16 +33,35 @@ public:
 
 private:
     using Handler = std::function<QHttpServerResponse()>;
+    // What serve() reads of a request, from Qt's server or from the gate's spooled uploads.
+    struct Incoming {
+        QString method, path;
+        QByteArray requestId, authorization;
+    };
+    static Incoming incoming(const QHttpServerRequest& request);
+    static Incoming incoming(const SpooledRequest& request);
     void addRoutes();
     void addWorkerRoutes();  // with a broker (worker_routes.cpp)
-    // Runs `handler` when the request carries job `id`'s key (X-Job-Token), else 404.
+    // Runs `handler` when `token` is job `id`'s key (X-Job-Token), else 404.
     QHttpServerResponse forWorker(
-        const QString& id, const QHttpServerRequest& request,
+        const QString& id, const QByteArray& token,
         const std::function<QHttpServerResponse(const ServerJob&)>& handler);
     // Checks the token, runs the handler and counts the reply under `route`.
-    QHttpServerResponse serve(const QString& route, const QHttpServerRequest& request,
+    QHttpServerResponse serve(const QString& route, const Incoming& request,
                               const Handler& handler);
-    QHttpServerResponse separateUpload(const QHttpServerRequest& request);
+    QHttpServerResponse serve(const QString& route, const QHttpServerRequest& request,
+                              const Handler& handler) {
+        return serve(route, incoming(request), handler);
+    }
+    // An upload the gate wrote to a spool file: POST /separate or a worker's stem.
+    QHttpServerResponse spooled(const SpooledRequest& request);
+    // A body Qt's server read (a kept-alive connection's later request whose head came in
+    // pieces), put in a spool file to be served as the gate's are.
+    SpooledRequest spool(const QHttpServerRequest& request) const;
+    QHttpServerResponse separateUpload(const SpooledRequest& request);
+    // PUT /internal/jobs/ID/stems/STEM (worker_routes.cpp).
+    QHttpServerResponse storeStem(const QString& id, const QString& stem,
+                                  const SpooledRequest& request);
     QHttpServerResponse separateYoutube(const QHttpServerRequest& request);
     QHttpServerResponse status(const QString& id) const;
     QHttpServerResponse download(const QString& session, const QString& stem) const;
@@ -52,7 +72,7 @@ private:
     QHttpServerResponse health() const;
     // POST /mix: the session's stems mixed (off the server's thread) into a 24-bit FLAC.
     QFuture<QHttpServerResponse> mix(const QHttpServerRequest& request);
-    bool authorized(const QHttpServerRequest& request) const;
+    bool authorized(const QByteArray& authorization) const;
     // 400/503/429 checks shared by both ways of submitting; empty when the job may go on.
     std::optional<QHttpServerResponse> refuse(const QString& model) const;
     std::optional<QHttpServerResponse> tooBusy() const;  // 429 at --max-pending

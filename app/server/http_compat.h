@@ -54,6 +54,23 @@ inline void setHeader(QHttpServerResponse& response, const QByteArray& name,
 #endif
 }
 
+// The headers of a response besides Content-Type. Qt 6.4 looks them up by name only, so `names`
+// lists the ones to look for there; 6.8 lists them all.
+inline QList<QPair<QByteArray, QByteArray>> responseHeaders(const QHttpServerResponse& response,
+                                                            const QList<QByteArray>& names) {
+    QList<QPair<QByteArray, QByteArray>> out;
+#if QT_VERSION >= QT_VERSION_CHECK(6, 8, 0)
+    Q_UNUSED(names);
+    for (const auto& [name, value] : response.headers().toListOfPairs())
+        if (name.compare("content-type", Qt::CaseInsensitive) != 0) out.append({name, value});
+#else
+    for (const QByteArray& name : names)
+        for (const QByteArray& value : response.headers(name))
+            out.append({name, value});
+#endif
+    return out;
+}
+
 // Calls `seen(request)` after each request `server` answered.
 template <typename Seen>
 void afterEachRequest(QHttpServer& server, Seen seen) {

@@ -5,13 +5,22 @@
 #include <Poco/Net/MultipartReader.h>
 #include <Poco/Net/NameValueCollection.h>
 
-#include <sstream>
-
 #include "core/error.h"
 
 namespace msplit::server {
+namespace {
 
-QMap<QString, FormField> parseMultipartForm(const QByteArray& contentType, const QByteArray& body) {
+constexpr qint64 kPlainField = 1 << 20;  // a model name or an option, not a file
+
+[[noreturn]] void malformed(const std::string& why = {}) {
+    throw Error(ErrorKind::InvalidInput, "",
+                why.empty() ? "malformed multipart upload" : "malformed multipart upload: " + why);
+}
+
+}  // namespace
+
+QMap<QString, FormField> parseMultipartForm(const QByteArray& contentType, std::istream& body,
+                                            qint64 bodySize, const QString& spoolFolder) {
     std::string type;
     Poco::Net::NameValueCollection params;
     Poco::Net::MessageHeader::splitParameters(contentType.toStdString(), type, params);
@@ -20,39 +29,48 @@ QMap<QString, FormField> parseMultipartForm(const QByteArray& contentType, const
     QMap<QString, FormField> fields;
     int parts = 0;
     try {
-        std::istringstream in(body.toStdString());
-        Poco::Net::MultipartReader reader(in, params.get("boundary"));
+        Poco::Net::MultipartReader reader(body, params.get("boundary"));
         while (reader.hasNextPart()) {
+            if (++parts > 100) malformed("too many parts");  // a form has a few fields
             Poco::Net::MessageHeader header;
             reader.nextPart(header);
             std::string disposition;
             Poco::Net::NameValueCollection dispParams;
             Poco::Net::MessageHeader::splitParameters(header.get("Content-Disposition", ""),
                                                       disposition, dispParams);
+            FormField field;
+            field.fileName = QString::fromStdString(dispParams.get("filename", ""));
+            const bool isFile = dispParams.has("filename");
+            if (isFile) {
+                field.file = std::make_shared<SpoolFile>(spoolFolder);
+                if (!field.file->ok())
+                    throw Error(ErrorKind::Io, spoolFolder.toStdString(),
+                                "cannot store the upload (disk full?)");
+            }
             // Read by hand, bounded: on a part cut short (no closing boundary) Poco's part stream
             // neither ends nor fails, so a plain copy would spin forever (found by libFuzzer).
-            std::string data;
             std::istream& part = reader.stream();
             char chunk[1 << 16];
             for (;;) {
                 part.read(chunk, sizeof chunk);
-                const auto n = static_cast<size_t>(part.gcount());
+                const auto n = static_cast<qint64>(part.gcount());
                 if (n == 0) break;
-                data.append(chunk, n);
-                if (data.size() > size_t(body.size()))
-                    throw Error(ErrorKind::InvalidInput, "", "malformed multipart upload");
+                field.size += n;
+                if (field.size > bodySize) malformed();
+                if (!isFile) {
+                    if (field.size > kPlainField) malformed("a plain field is over 1 MB");
+                    field.data.append(chunk, n);
+                } else if (!field.file->write(chunk, n)) {
+                    throw Error(ErrorKind::Io, field.file->path().toStdString(),
+                                "cannot store the upload (disk full?)");
+                }
             }
-            if (!part.eof()) throw Error(ErrorKind::InvalidInput, "", "malformed multipart upload");
-            if (++parts > 100)  // a form has a few fields; a spinning reader has no end
-                throw Error(ErrorKind::InvalidInput, "",
-                            "malformed multipart upload: too many parts");
+            if (!part.eof()) malformed();
             const QString name = QString::fromStdString(dispParams.get("name", ""));
-            if (name.isEmpty()) continue;  // not a form field
-            fields[name] = {QString::fromStdString(dispParams.get("filename", "")),
-                            QByteArray::fromStdString(data)};
+            if (!name.isEmpty()) fields[name] = std::move(field);  // else not a form field
         }
     } catch (const Poco::Exception& e) {
-        throw Error(ErrorKind::InvalidInput, "", "malformed multipart upload: " + e.displayText());
+        malformed(e.displayText());
     }
     return fields;
 }

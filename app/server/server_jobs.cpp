@@ -118,7 +118,13 @@ QString ServerJobs::folder(const QString& id) const {
     return options_.jobsDir + "/" + id;
 }
 
+QString ServerJobs::spoolFolder() const {
+    return options_.jobsDir + "/.spool";
+}
+
 void ServerJobs::load() {
+    // Uploads cut short by a stop (even kill -9) were never jobs.
+    QDir(spoolFolder()).removeRecursively();
     const QDir dir(options_.jobsDir);
     for (const QString& name : dir.entryList(QDir::Dirs | QDir::NoDotAndDotDot)) {
         QFile f(dir.filePath(name) + "/job.json");

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "app/server/server_options.h"
+#include "app/server/spool_file.h"
 #include "core/broker/job_stream.h"
 #include "core/jobs/job_queue.h"
 
@@ -67,6 +68,8 @@ public:
     QString start(const QString& id, const QString& input);
     // Downloads the URL with yt-dlp (off this thread), then queues it.
     void startUrl(const QString& id, const QString& url);
+    // Where uploads wait while they are received and checked (emptied at start).
+    QString spoolFolder() const;
     // Cancels the session's job if it runs and deletes its files. False when unknown.
     bool cleanup(const QString& session);
     // Deletes finished jobs older than the options' keepHours (clients that never cleaned up).
@@ -84,8 +87,8 @@ public:
     const ServerJob* forWorker(const QString& id, const QByteArray& token) const;
     // One stem of a worker's attempt, kept apart until report("done") takes the attempt whole.
     // Throws Error (InvalidInput for a name or attempt that is not current).
-    void storeStem(const QString& id, const QString& attempt, const QString& stem,
-                   const QByteArray& data);
+    // `data` is moved into place.
+    void storeStem(const QString& id, const QString& attempt, const QString& stem, SpoolFile& data);
     struct Answer {
         int status = 200;
         QString detail;

@@ -5,7 +5,6 @@
 #include <QDir>
 #include <QJsonArray>
 #include <QRegularExpression>
-#include <QSaveFile>
 
 #include <spdlog/spdlog.h>
 
@@ -80,16 +79,15 @@ QString ServerJobs::attemptFolder(const QString& id, const QString& attempt) con
 }
 
 void ServerJobs::storeStem(const QString& id, const QString& attempt, const QString& stem,
-                           const QByteArray& data) {
+                           SpoolFile& data) {
     auto it = jobs_.find(id);
     if (it == jobs_.end() || !it->second.active() || it->second.attempt != attempt)
         throw Error(ErrorKind::InvalidInput, stem.toStdString(), "not the job's current attempt");
     if (!plainName(stem)) throw Error(ErrorKind::InvalidInput, {}, "not a stem name");
     const QString dir = attemptFolder(id, attempt);
-    QSaveFile f(dir + "/" + stem + ".flac");
-    if (!QDir().mkpath(dir) || !f.open(QIODevice::WriteOnly) || f.write(data) != data.size() ||
-        !f.commit())
-        throw Error(ErrorKind::Io, f.fileName().toStdString(), f.errorString().toStdString());
+    const QString target = dir + "/" + stem + ".flac";
+    if (!QDir().mkpath(dir) || !data.moveTo(target))
+        throw Error(ErrorKind::Io, target.toStdString(), "cannot store the stem (disk full?)");
 }
 
 ServerJobs::Answer ServerJobs::report(const QString& id, const QJsonObject& r) {

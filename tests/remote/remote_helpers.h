@@ -22,7 +22,8 @@ namespace msplit::test {
 class ServerProcess {
 public:
     // Starts music-split-server on a free port with the fixture models unless `args` names a repo.
-    bool start(const QString& jobsDir, QStringList args = {}) {
+    // `shell`: commands sh runs before it becomes the server (limits such as `ulimit -f`).
+    bool start(const QString& jobsDir, QStringList args = {}, const QString& shell = {}) {
         if (!args.contains("--repo")) args << "--repo" << repoDir();
         if (!args.contains("--port"))
             args << "--port"
@@ -30,7 +31,11 @@ public:
         args << "--jobs-dir" << jobsDir << "--jobs"
              << "1";
         process_.setProcessChannelMode(QProcess::SeparateChannels);
-        process_.start(MUSIC_SPLIT_SERVER, args);
+        if (shell.isEmpty())
+            process_.start(MUSIC_SPLIT_SERVER, args);
+        else
+            process_.start(
+                "sh", QStringList{"-c", shell + "; exec \"$0\" \"$@\"", MUSIC_SPLIT_SERVER} + args);
         if (!process_.waitForStarted(10000)) return false;
         QDeadlineTimer deadline(30000);
         QByteArray out;
@@ -50,6 +55,7 @@ public:
     const QUrl& url() const { return url_; }
     QUrl url(const QString& path) const { return url_.resolved(QUrl(path)); }
     bool running() const { return process_.state() == QProcess::Running; }
+    qint64 pid() const { return process_.processId(); }
     QByteArray readStderr() {
         process_.waitForReadyRead(100);
         return process_.readAllStandardError();
@@ -93,6 +99,19 @@ inline HttpReply http(const QByteArray& method, const QUrl& url, const QByteArra
         r.headers[k.toLower()] = v;
     delete reply;
     return r;
+}
+
+// Polls a job until it leaves pending/running; returns its last status reply.
+inline QJsonObject waitForJob(const ServerProcess& server, const QString& jobId,
+                              int seconds = 120) {
+    QDeadlineTimer deadline(seconds * 1000);
+    QJsonObject o;
+    while (!deadline.hasExpired()) {
+        o = http("GET", server.url("/status/" + jobId)).json();
+        if (o["status"] != "pending" && o["status"] != "running") return o;
+        QTest::qWait(100);
+    }
+    return o;
 }
 
 // A multipart/form-data body with a file field and a model name, as browsers and clients send.
