@@ -37,7 +37,9 @@ int retryAfterSeconds(const QByteArray& header, int fallback) {
     if (when.isValid()) {
         // The date and time read, in UTC (setTimeSpec() is deprecated in Qt 6.8).
         const QDateTime utc(when.date(), when.time(), QTimeZone::utc());
-        return std::max(0, static_cast<int>(QDateTime::currentDateTimeUtc().secsTo(utc)));
+        // Rounded up: the date has whole seconds, and waiting too little gets another 429.
+        const qint64 ms = QDateTime::currentDateTimeUtc().msecsTo(utc);
+        return std::max(0, static_cast<int>((ms + 999) / 1000));
     }
     return fallback;
 }
