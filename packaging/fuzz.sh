@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (tests/fuzz: clang, ASan and UBSan on everything) and runs them.
-#   [PARALLEL=N] packaging/fuzz.sh [TARGET|all] [SECONDS]   (default: all, 600 s each, 1 at once)
+#   [PARALLEL=N] packaging/fuzz.sh [TARGET[,TARGET...]|all] [SECONDS]
+#   (default: all, 600 s each, 1 at once)
 # Targets: pickle checkpoint onnx catalog bag multipart remote decoder.
 # Seeds come from the fixtures in ../shared (model files, bag YAML), the catalog, and files made
 # here (short audio in several formats, multipart bodies, server answers); the corpus grows in
@@ -15,7 +16,7 @@ build=${FUZZ_BUILD:-$repo/build-fuzz}
 all=(pickle checkpoint onnx catalog bag multipart remote decoder)
 which=${1:-all}
 seconds=${2:-600}
-[ "$which" = all ] && targets=("${all[@]}") || targets=("$which")
+if [ "$which" = all ]; then targets=("${all[@]}"); else IFS=, read -ra targets <<<"$which"; fi
 for t in "${targets[@]}"; do
   [[ " ${all[*]} " == *" $t "* ]] || { echo "fuzz.sh: unknown target '$t' (${all[*]})" >&2; exit 2; }
 done

@@ -85,7 +85,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), library_(defaultL
     library_.removeStrays();  // left by a crash or a kill
     jobs_->setRecords(library_.load());
     showSelection();
-    statusBar()->showMessage(tr("Ready"));
+    // A problem found while starting stays on show.
+    if (statusBar()->currentMessage().isEmpty()) statusBar()->showMessage(tr("Ready"));
 }
 
 void MainWindow::buildToolbar() {
@@ -179,14 +180,22 @@ void MainWindow::reloadModels() {
                                     .arg(QString::fromStdString(m.name))
                                     .arg(m.stems.size()),
                                 QString::fromStdString(m.name));
-    } catch (const Error&) {
+    } catch (const Error& e) {
+        qWarning("models: the catalog cannot be read: %s", e.what());
+        statusBar()->showMessage(tr("The model catalog cannot be read: %1").arg(e.what()), 15000);
     }
     try {  // models of the cache that the catalog does not know (imported, custom bags)
         for (const auto& name : LocalRepo(s.modelCache().toStdString()).names()) {
             const QString n = QString::fromStdString(name);
             if (model_->findData(n) < 0) model_->addItem(n, n);
         }
-    } catch (const Error&) {
+    } catch (const Error& e) {
+        // No folder yet is how a first start looks; anything else the user must hear of.
+        if (e.kind() != ErrorKind::NotFound) {
+            qWarning("models: %s", e.what());
+            statusBar()->showMessage(
+                tr("The model folder cannot be read: %1").arg(QString::fromUtf8(e.what())), 15000);
+        }
     }
     selectModel(s.model());
 }
@@ -204,7 +213,8 @@ QString MainWindow::deviceText(const QString& setting, int threads) {
     if (engine::meansGpu(setting.toStdString())) {
         try {
             return QString::fromStdString(engine::describeDevice(setting.toStdString()));
-        } catch (const std::exception&) {
+        } catch (const std::exception& e) {
+            qWarning("device: %s", e.what());
             return tr("GPU unavailable");
         }
     }

@@ -290,7 +290,8 @@ bool ensureModelInstalled(QWidget* parent, const QString& name) {
     Catalog catalog;
     try {
         catalog = appCatalog();
-    } catch (const Error&) {
+    } catch (const Error& e) {  // the job says what is missing, if anything
+        qWarning("models: the catalog cannot be read: %s", e.what());
         return true;
     }
     const CatalogModel* m = catalog.find(name.toStdString());

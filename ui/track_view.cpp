@@ -288,29 +288,37 @@ void TrackView::analyze(const QString& folder) {
     stopAnalysis_ = std::make_shared<std::atomic<bool>>(false);
     found_->setText(tr("Finding beats and chords…"));
     const int generation = ++analysisGeneration_;
-    using Result = std::optional<SongAnalysis>;
+    struct Result {
+        std::optional<SongAnalysis> analysis;
+        QString error;  // why there is none
+    };
     auto* watcher = new QFutureWatcher<Result>(this);
     connect(watcher, &QFutureWatcher<Result>::finished, this, [this, watcher, generation] {
         watcher->deleteLater();
         if (generation != analysisGeneration_) return;
-        setAnalysis(watcher->result());
-        if (!analysis_) found_->setText(tr("No beats or chords found"));
+        const Result r = watcher->result();
+        setAnalysis(r.analysis);
+        if (!analysis_)
+            found_->setText(r.error.isEmpty()
+                                ? tr("No beats or chords found")
+                                : tr("Beats and chords cannot be found: %1").arg(r.error));
     });
     // Kept beside the result once made: read in a moment the next time.
     auto stop = stopAnalysis_;
     watcher->setFuture(QtConcurrent::run([folder, stop]() -> Result {
         const QString file = analysisFile(folder);
-        if (auto kept = loadAnalysis(file)) return kept;
+        if (auto kept = loadAnalysis(file)) return {kept, {}};
         try {
             SongAnalysis made =
                 analyzeStems(stemsInFolder(folder), [stop](double) { return !*stop; });
             try {
                 saveAnalysis(file, made);
-            } catch (const Error&) {  // a read-only library: made again next time
+            } catch (const Error& e) {  // a read-only library: made again next time
+                qWarning("analysis: not kept: %s", e.what());
             }
-            return made;
-        } catch (const Error&) {
-            return std::nullopt;
+            return {made, {}};
+        } catch (const Error& e) {
+            return {std::nullopt, QString::fromUtf8(e.what())};
         }
     }));
 }
