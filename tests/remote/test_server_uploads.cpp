@@ -198,7 +198,7 @@ private Q_SLOTS:
         const QByteArray r = uploadLongWav(s, bytes, "htdemucs_tiny");
         QVERIFY2(r.startsWith("HTTP/1.1 413"), r.left(300).constData());
         QVERIFY2(r.contains("audio too long"), r.constData());
-        QVERIFY(r.contains("X-Request-ID: "));
+        QVERIFY(r.toLower().contains("x-request-id: "));  // Qt 6.8 gives header names in lower case
         const qint64 grown = peakMemory(server.pid()) - before;
         qInfo() << "peak memory grew by" << grown / 1e6 << "MB for a" << bytes / 1e6 << "MB upload";
         QVERIFY2(grown < 64'000'000, qPrintable(QString::number(grown)));
@@ -231,7 +231,7 @@ private Q_SLOTS:
         const QByteArray r = exchange(s, body, 30000);
         QVERIFY2(r.startsWith("HTTP/1.1 200"), r.constData());
         QVERIFY(r.contains("Connection: close"));
-        QVERIFY(r.contains("X-Request-ID: kept-alive-1"));
+        QVERIFY(r.toLower().contains("x-request-id: kept-alive-1"));
         const QJsonObject o = QJsonDocument::fromJson(r.mid(r.indexOf("\r\n\r\n") + 4)).object();
         const QString id = o["job_id"].toString();
         QVERIFY(!id.isEmpty());
