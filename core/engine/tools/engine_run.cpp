@@ -5,11 +5,15 @@
 //       [--bag-segment S] [--segment S] [--overlap F] [--shifts N] [--device D] [--precision P]
 //       [--threads N] [--batch N] [--forward] [--compare REF.npy [--tolerance T]] IN.npy OUT.npy
 //   music-split-engine-run --config htdemucs --seconds 30 [options]   (random weights, timing)
+//   --profile TRACE.json: LibTorch's profiler over the timed part, as a Chrome trace (what each
+//   operator took; open it in chrome://tracing or sum it by name).
 #include <c10/core/GradMode.h>
+#include <torch/csrc/autograd/profiler_legacy.h>
 
 #include <chrono>
 #include <cstdlib>
 #include <iostream>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -46,7 +50,8 @@ int usage() {
            "[--bag-segment S]\n"
            "  [--segment S] [--overlap F] [--shifts N] [--seed N] [--device D] [--precision P] "
            "[--threads N]\n"
-           "  [--batch N] [--forward] [--compare REF.npy] [--tolerance T] IN.npy OUT.npy\n"
+           "  [--batch N] [--forward] [--profile TRACE.json] [--compare REF.npy] [--tolerance T] "
+           "IN.npy OUT.npy\n"
            "   or: music-split-engine-run --config htdemucs|htdemucs_6s --seconds N [options]\n";
     return 2;
 }
@@ -59,7 +64,7 @@ int main(int argc, char** argv) {
     std::optional<Segment> bagSegment;
     ApplyOptions opt;
     opt.shifts = 0;
-    std::string device = "auto", precision = "float32", compare, config;
+    std::string device = "auto", precision = "float32", compare, config, profile;
     double seconds = 0;
     int threads = 0;
     bool forwardOnly = false;
@@ -101,6 +106,8 @@ int main(int argc, char** argv) {
                 forwardOnly = true;
             else if (a == "--compare")
                 compare = next();
+            else if (a == "--profile")
+                profile = next();
             else if (a == "--tolerance")
                 tolerance = std::stod(next());
             else if (a == "--help" || a == "-h")
@@ -128,6 +135,8 @@ int main(int argc, char** argv) {
 
         const auto start = std::chrono::steady_clock::now();
         at::Tensor out;
+        std::optional<torch::autograd::profiler::RecordProfile> profiling;
+        if (!profile.empty()) profiling.emplace(profile);
         if (forwardOnly) {
             c10::NoGradGuard noGrad;
             const Model& m = *bag.models().front();
@@ -138,6 +147,7 @@ int main(int argc, char** argv) {
         } else {
             out = separate(bag, mix, opt);
         }
+        profiling.reset();  // writes the trace
         const double seconds =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         if (!random) writeNpy(positional[1], out);
