@@ -6,7 +6,8 @@
 //       [--threads N] [--batch N] [--forward] [--compare REF.npy [--tolerance T]] IN.npy OUT.npy
 //   music-split-engine-run --config htdemucs --seconds 30 [options]   (random weights, timing)
 //   --profile TRACE.json: LibTorch's profiler over the timed part, as a Chrome trace (what each
-//   operator took; open it in chrome://tracing or sum it by name).
+//   operator took; open it in chrome://tracing or sum it by name). --no-mkldnn: convolutions
+//   without oneDNN (im2col and BLAS), to compare the two.
 #include <c10/core/GradMode.h>
 #include <torch/csrc/autograd/profiler_legacy.h>
 
@@ -50,7 +51,8 @@ int usage() {
            "[--bag-segment S]\n"
            "  [--segment S] [--overlap F] [--shifts N] [--seed N] [--device D] [--precision P] "
            "[--threads N]\n"
-           "  [--batch N] [--forward] [--profile TRACE.json] [--compare REF.npy] [--tolerance T] "
+           "  [--batch N] [--forward] [--profile TRACE.json] [--no-mkldnn] [--compare REF.npy] "
+           "[--tolerance T] "
            "IN.npy OUT.npy\n"
            "   or: music-split-engine-run --config htdemucs|htdemucs_6s --seconds N [options]\n";
     return 2;
@@ -108,6 +110,8 @@ int main(int argc, char** argv) {
                 compare = next();
             else if (a == "--profile")
                 profile = next();
+            else if (a == "--no-mkldnn")
+                at::globalContext().setUserEnabledMkldnn(false);
             else if (a == "--tolerance")
                 tolerance = std::stod(next());
             else if (a == "--help" || a == "-h")
