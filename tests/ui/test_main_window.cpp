@@ -49,6 +49,21 @@ QString input() {
     return test::caseDir("htdemucs_tiny") + "/input.wav";
 }
 
+// The longest the event loop may stall while the engine works. AddressSanitizer makes our
+// painting several times slower (one repaint of the window takes 40-100 ms under it), so a
+// sanitized build (the asan preset) is held to a looser bound.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr qint64 kLongestGapMs = 1000;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr qint64 kLongestGapMs = 1000;
+#else
+constexpr qint64 kLongestGapMs = 100;
+#endif
+#else
+constexpr qint64 kLongestGapMs = 100;
+#endif
+
 // Saves a screenshot for the README and the build's artifacts; returns how many distinct colours
 // it has (a blank or failed grab has one or two).
 int screenshot(QWidget& w, const QString& name) {
@@ -169,8 +184,10 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(
             [&] {
                 const auto* it = w.queue().item(id);
-                if (!runningColours && it->state == JobQueue::State::Running && it->progress > 0.1)
+                if (!runningColours && it->state == JobQueue::State::Running && it->progress > 0.1) {
                     runningColours = screenshot(w, "main-running");
+                    last = clock.elapsed();  // the test's own screenshot is not the app's stall
+                }
                 return it->state != JobQueue::State::Queued &&
                        it->state != JobQueue::State::Running;
             }(),
@@ -178,7 +195,7 @@ private Q_SLOTS:
         QVERIFY(runningColours > 3);
         tick.stop();
         qInfo("longest event-loop gap while separating: %lld ms", worst);
-        QVERIFY2(worst < 100, qPrintable(QString::number(worst)));
+        QVERIFY2(worst < kLongestGapMs, qPrintable(QString::number(worst)));
 
         const auto* it = w.queue().item(id);
         QCOMPARE(int(it->state), int(JobQueue::State::Done));
