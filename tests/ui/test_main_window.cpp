@@ -184,7 +184,8 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(
             [&] {
                 const auto* it = w.queue().item(id);
-                if (!runningColours && it->state == JobQueue::State::Running && it->progress > 0.1) {
+                if (!runningColours && it->state == JobQueue::State::Running &&
+                    it->progress > 0.1) {
                     runningColours = screenshot(w, "main-running");
                     last = clock.elapsed();  // the test's own screenshot is not the app's stall
                 }
