@@ -66,7 +66,7 @@ private Q_SLOTS:
         delete reply;
         QByteArray log;
         bool found = false;
-        for (int i = 0; i < 200 && !found; ++i) {  // up to 20 s: a sanitized server is slow
+        for (int i = 0; i < 50 && !found; ++i) {
             log += server.readStderr();
             for (const QByteArray& line : log.split('\n')) {
                 if (line.isEmpty()) continue;
