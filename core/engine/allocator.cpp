@@ -3,14 +3,17 @@
 #include <c10/core/Allocator.h>
 #include <c10/core/CPUAllocator.h>
 
+#include <execinfo.h>
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <list>
 #include <map>
 #include <mutex>
 #include <new>
+#include <set>
 #include <unordered_map>
 #include <vector>
 
@@ -27,147 +30,205 @@ namespace {
 c10::DeleterFnPtr fallbackDelete = nullptr;
 
 constexpr std::size_t kHugePage = std::size_t{2} << 20;
-constexpr std::size_t kPage = 4096;
-// Between separations the cache is trimmed; this bounds it within one (a forward's live peak is
-// the real bound, see Mappings).
+// Blocks are carved in multiples of this: tensor sizes that differ by a few bytes share holes.
+constexpr std::size_t kGrain = std::size_t{64} << 10;
+// Address space reserved at a time (pages are only taken when touched).
+constexpr std::size_t kArenaBytes = std::size_t{1} << 30;
+// Freed pages kept within one separation (they are all returned when it ends); beyond this the
+// free ones are returned at once.
 constexpr std::size_t kCacheLimit = std::size_t{1} << 30;
 
-// A mapping of `n` bytes starting on a huge-page boundary, so that every whole 2 MiB of it can
+std::size_t roundUp(std::size_t n, std::size_t to) {
+    return (n + to - 1) / to * to;
+}
+
+// `n` bytes of address space starting on a huge-page boundary, so that every whole 2 MiB of it can
 // be a huge page; nullptr when the system refuses.
-void* mapAligned(std::size_t n) {
+char* reserveAligned(std::size_t n) {
     const std::size_t over = n + kHugePage;
-    void* raw = mmap(nullptr, over, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    void* raw = mmap(nullptr, over, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (raw == MAP_FAILED) return nullptr;
     const auto start = reinterpret_cast<std::uintptr_t>(raw);
     const auto aligned = (start + kHugePage - 1) & ~(kHugePage - 1);
     if (aligned > start) munmap(raw, aligned - start);
     const std::size_t tail = start + over - (aligned + n);
     if (tail > 0) munmap(reinterpret_cast<void*>(aligned + n), tail);
-    void* p = reinterpret_cast<void*>(aligned);
+    auto* p = reinterpret_cast<char*>(aligned);
     madvise(p, n, MADV_HUGEPAGE);  // a hint: without THP the pages are simply 4 KiB
     return p;
 }
 
-// The live mappings, and a cache of freed ones: a forward frees a block and soon asks for one of
-// the same size (the next frequency row, layer or segment); reusing it saves zeroing fresh pages.
-// Before mapping anything new, cached blocks are unmapped (oldest first) until live + cached +
-// new fits in the most bytes ever live at once: the cache never raises the peak.
+// Large blocks carved from a few big reservations (arenas), best fit, freed neighbours merged.
+// A freed block keeps its pages: a forward frees and asks for blocks of 1-100 MB all the time,
+// and a page fault costs far more than the arithmetic on the page (several microseconds on bare
+// metal, tens in some virtual machines: the old allocator, which returned pages to the system
+// and mapped fresh ones, spent half of a CPU separation in the kernel). The smallest hole that
+// fits, lowest address first, keeps the touched pages close to the peak of live tensors; the
+// pages of free blocks are returned when a separation ends (trim) or beyond kCacheLimit.
 class Mappings {
 public:
     void* take(std::size_t n) {
-        std::size_t length = (n + kPage - 1) & ~(kPage - 1);
-        void* p = nullptr;
-        std::vector<Block> unmap;
-        Block grow{nullptr, 0};
-        {
-            std::lock_guard<std::mutex> guard(lock_);
-            // The smallest cached block that fits: its pages are already there. Much more than
-            // needed is cut off and returned.
-            const auto hit = bySize_.lower_bound(length);
-            if (hit != bySize_.end()) {
-                const auto [block, size] = uncache(hit);
-                p = block;
-                if (size - length > length / 8)
-                    unmap.emplace_back(static_cast<char*>(p) + length, size - length);
-                else
-                    length = size;
-            } else if (!free_.empty()) {
-                // The largest cached block grows into the new one (its pages are moved, not
-                // copied), and the oldest others are unmapped until the process holds no more
-                // than the most ever live at once.
-                grow = takeLargest();
-                const std::size_t bound = std::max(peak_, mapped_ + length);
-                while (!free_.empty() && mapped_ + cached_ + length > bound)
-                    unmap.push_back(evictOldest());
-            }
-        }
-        unmapAll(unmap);
-        if (!p) {
-            p = mapAligned(length);
-            if (grow.first && (!p || mremap(grow.first, grow.second, grow.second,
-                                            MREMAP_MAYMOVE | MREMAP_FIXED, p) == MAP_FAILED))
-                munmap(grow.first, grow.second);
-            if (!p) throw std::bad_alloc();
-        }
+        const std::size_t length = roundUp(std::max<std::size_t>(n, 1), kGrain);
+        if (length < n) throw std::bad_alloc();  // overflow
         std::lock_guard<std::mutex> guard(lock_);
-        live_.emplace(p, length);
+        auto fit = bySize_.lower_bound({length, nullptr});
+        if (fit == bySize_.end()) {
+            addArena(std::max(kArenaBytes, roundUp(length, kHugePage)));
+            fit = bySize_.lower_bound({length, nullptr});
+        }
+        char* p = fit->second;
+        const Hole hole = holes_.at(p);
+        eraseHole(p);
+        if (hole.length > length) insertHole(p + length, {hole.length - length, hole.arena});
+        live_.emplace(p, Live{length, hole.arena});
+        Arena& a = arenas_[hole.arena];
+        a.dirtyEnd = std::max(a.dirtyEnd, static_cast<std::size_t>(p + length - a.base));
         mapped_ += length;
         peak_ = std::max(peak_, mapped_);
+        static bool dbg = std::getenv("ALLOCDBG");
+        if (dbg) {
+            auto& bt = sites_[p];
+            bt.resize(40);
+            bt.resize(backtrace(bt.data(), 40));
+        }
+        if (dbg && mapped_ == peak_ && peak_ > (std::size_t(atoi(getenv("ALLOCDBG"))) << 20)) {
+            fprintf(stderr, "PEAK %zu\n", peak_ >> 20);
+            for (auto& [q, l] : live_)
+                if (l.length > (9u << 20)) {
+                    fprintf(stderr, "BLOCK %zu KiB\n", l.length >> 10);
+                    backtrace_symbols_fd(sites_[q].data(), sites_[q].size(), 2);
+                }
+        }
         return p;
     }
 
     // False when `p` is not one of ours.
-    bool give(void* p) {
-        std::vector<Block> unmap;
-        {
-            std::lock_guard<std::mutex> guard(lock_);
-            const auto it = live_.find(p);
-            if (it == live_.end()) return false;
-            const std::size_t length = it->second;
-            live_.erase(it);
-            mapped_ -= length;
-            free_.emplace_back(p, length);
-            bySize_.emplace(length, std::prev(free_.end()));
-            cached_ += length;
-            while (cached_ > kCacheLimit)
-                unmap.push_back(evictOldest());
+    bool give(void* ptr) {
+        auto* p = static_cast<char*>(ptr);
+        std::lock_guard<std::mutex> guard(lock_);
+        const auto it = live_.find(p);
+        if (it == live_.end()) return false;
+        const Live block = it->second;
+        live_.erase(it);
+        mapped_ -= block.length;
+        Hole hole{block.length, block.arena};
+        // Merge with the free neighbours of the same arena.
+        const auto next = holes_.find(p + block.length);
+        if (next != holes_.end() && next->second.arena == block.arena) {
+            hole.length += next->second.length;
+            eraseHole(next->first);
         }
-        unmapAll(unmap);
+        auto prev = holes_.lower_bound(p);
+        if (prev != holes_.begin()) {
+            --prev;
+            if (prev->second.arena == block.arena && prev->first + prev->second.length == p) {
+                p = prev->first;
+                hole.length += prev->second.length;
+                eraseHole(p);
+            }
+        }
+        insertHole(p, hole);
+        if (cachedLocked() > kCacheLimit) releaseFreePages();
         return true;
     }
 
-    // Unmaps every cached block (after a separation, so an idle app holds nothing).
+    // Returns the pages of every free block, and arenas with nothing live (after a separation, so
+    // an idle app holds nothing).
     void trim() {
-        std::vector<Block> unmap;
-        {
-            std::lock_guard<std::mutex> guard(lock_);
-            while (!free_.empty())
-                unmap.push_back(evictOldest());
+        std::lock_guard<std::mutex> guard(lock_);
+        releaseFreePages();
+        for (std::size_t i = 0; i < arenas_.size(); ++i) {
+            Arena& a = arenas_[i];
+            if (!a.base) continue;
+            const auto whole = holes_.find(a.base);
+            if (whole == holes_.end() || whole->second.length != a.size) continue;
+            eraseHole(a.base);
+            munmap(a.base, a.size);
+            a = Arena{};
         }
-        unmapAll(unmap);
     }
 
     LargeBlockStats stats() {
         std::lock_guard<std::mutex> guard(lock_);
-        return {mapped_, cached_, peak_};
+        return {mapped_, cachedLocked(), peak_};
     }
 
 private:
-    using Block = std::pair<void*, std::size_t>;
+    struct Arena {
+        char* base = nullptr;
+        std::size_t size = 0;
+        // Offset below which pages may have been touched since they were last returned.
+        std::size_t dirtyEnd = 0;
+    };
+    struct Hole {
+        std::size_t length;
+        std::size_t arena;
+    };
+    struct Live {
+        std::size_t length;
+        std::size_t arena;
+    };
 
-    // Outside the lock: unmapping can take a while (TLB shootdowns on every core).
-    static void unmapAll(const std::vector<Block>& blocks) {
-        for (const auto& [p, length] : blocks)
-            munmap(p, length);
+    void addArena(std::size_t size) {
+        char* base = reserveAligned(size);
+        if (!base) throw std::bad_alloc();
+        std::size_t index = 0;
+        while (index < arenas_.size() && arenas_[index].base)
+            ++index;
+        if (index == arenas_.size()) arenas_.emplace_back();
+        arenas_[index] = Arena{base, size, 0};
+        insertHole(base, {size, index});
     }
 
-    using BySize = std::multimap<std::size_t, std::list<Block>::iterator>;
-
-    // Takes a block out of the cache, given its entry in bySize_.
-    Block uncache(BySize::iterator it) {
-        const Block b = *it->second;
-        free_.erase(it->second);
-        bySize_.erase(it);
-        cached_ -= b.second;
-        return b;
+    void insertHole(char* p, Hole h) {
+        holes_.emplace(p, h);
+        bySize_.emplace(h.length, p);
     }
 
-    Block takeLargest() { return uncache(std::prev(bySize_.end())); }
+    void eraseHole(char* p) {
+        const auto it = holes_.find(p);
+        bySize_.erase({it->second.length, p});
+        holes_.erase(it);
+    }
 
-    Block evictOldest() {
-        auto it = bySize_.lower_bound(free_.front().second);
-        while (it->second != free_.begin())
-            ++it;
-        return uncache(it);
+    // Bytes of free blocks whose pages may be held: the free parts below each arena's dirtyEnd.
+    std::size_t cachedLocked() const {
+        std::size_t bytes = 0;
+        for (const auto& [p, h] : holes_) {
+            const Arena& a = arenas_[h.arena];
+            const auto begin = static_cast<std::size_t>(p - a.base);
+            if (begin < a.dirtyEnd) bytes += std::min(a.dirtyEnd, begin + h.length) - begin;
+        }
+        return bytes;
+    }
+
+    // The pages of free blocks go back to the system (the addresses stay reserved); each arena's
+    // dirtyEnd drops to the end of its last live block.
+    void releaseFreePages() {
+        for (const auto& [p, h] : holes_) {
+            Arena& a = arenas_[h.arena];
+            const auto begin = static_cast<std::size_t>(p - a.base);
+            if (begin >= a.dirtyEnd) continue;
+            const std::size_t end = std::min(a.dirtyEnd, begin + h.length);
+            madvise(p, end - begin, MADV_DONTNEED);
+        }
+        for (Arena& a : arenas_)
+            a.dirtyEnd = 0;
+        for (const auto& [p, block] : live_) {
+            Arena& a = arenas_[block.arena];
+            a.dirtyEnd = std::max(a.dirtyEnd, static_cast<std::size_t>(p + block.length - a.base));
+        }
     }
 
     std::mutex lock_;
-    std::unordered_map<void*, std::size_t> live_;
-    std::list<Block> free_;  // oldest first
-    BySize bySize_;
-    // Bytes in tensors, bytes cached, and the most ever in tensors at once: by the eviction
-    // rule, also the most ever held.
-    std::size_t mapped_ = 0, cached_ = 0, peak_ = 0;
+    std::vector<Arena> arenas_;    // a released arena leaves an empty slot (indices stay valid)
+    std::map<char*, Hole> holes_;  // free blocks by address, for merging
+    std::set<std::pair<std::size_t, char*>> bySize_;  // the same by size, for the best fit
+    std::unordered_map<char*, Live> live_;
+    std::unordered_map<char*, std::vector<void*>> sites_;
+    // Bytes in tensors now, and the most ever at once.
+    std::size_t mapped_ = 0, peak_ = 0;
 };
 
 Mappings& mappings() {
@@ -175,10 +236,9 @@ Mappings& mappings() {
     return m;
 }
 
-// oneDNN frees through the raw deleter, which gets only the pointer. Our mappings start on a
-// huge-page boundary, so other pointers skip the lookup.
+// oneDNN frees through the raw deleter, which gets only the pointer.
 void release(void* p) {
-    if (reinterpret_cast<std::uintptr_t>(p) % kHugePage == 0 && mappings().give(p)) return;
+    if (mappings().give(p)) return;
     fallbackDelete(p);
 }
 
