@@ -5,11 +5,10 @@
 //       [--bag-segment S] [--segment S] [--overlap F] [--shifts N] [--device D] [--precision P]
 //       [--threads N] [--batch N] [--forward] [--compare REF.npy [--tolerance T]] IN.npy OUT.npy
 //   music-split-engine-run --config htdemucs --seconds 30 [options]   (random weights, timing)
-//   --profile TRACE.json: LibTorch's profiler over the timed part, as a Chrome trace (what each
-//   operator took; open it in chrome://tracing or sum it by name). --no-mkldnn: convolutions
-//   without oneDNN (im2col and BLAS), to compare the two.
-#include <c10/core/GradMode.h>
-#include <torch/csrc/autograd/profiler_legacy.h>
+//   --profile OPS.tsv: LibTorch's profiler over the timed part: own time per operator and input
+//   shapes, every row to OPS.tsv and the largest printed. --no-mkldnn: convolutions without
+//   oneDNN (im2col and BLAS), to compare the two.
+#include <c10/core/InferenceMode.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -19,12 +18,15 @@
 #include <string>
 #include <vector>
 
+#include "core/engine/allocator.h"
 #include "core/engine/apply.h"
 #include "core/engine/device.h"
+#include "core/engine/engine.h"
 #include "core/engine/error.h"
 #include "core/engine/model_configs.h"
 #include "core/engine/model_loader.h"
 #include "core/engine/npy.h"
+#include "core/engine/tools/op_profile.h"
 
 using namespace msplit::engine;
 
@@ -51,7 +53,7 @@ int usage() {
            "[--bag-segment S]\n"
            "  [--segment S] [--overlap F] [--shifts N] [--seed N] [--device D] [--precision P] "
            "[--threads N]\n"
-           "  [--batch N] [--forward] [--profile TRACE.json] [--no-mkldnn] [--compare REF.npy] "
+           "  [--batch N] [--forward] [--profile OPS.tsv] [--no-mkldnn] [--compare REF.npy] "
            "[--tolerance T] "
            "IN.npy OUT.npy\n"
            "   or: music-split-engine-run --config htdemucs|htdemucs_6s --seconds N [options]\n";
@@ -61,6 +63,7 @@ int usage() {
 }  // namespace
 
 int main(int argc, char** argv) {
+    relaunchWithPassiveThreads(argv);  // like the app's programs: idle OpenMP threads sleep
     std::vector<std::string> models, positional;
     std::vector<std::vector<double>> weights;
     std::optional<Segment> bagSegment;
@@ -139,10 +142,10 @@ int main(int argc, char** argv) {
 
         const auto start = std::chrono::steady_clock::now();
         at::Tensor out;
-        std::optional<torch::autograd::profiler::RecordProfile> profiling;
+        std::optional<OpProfile> profiling;
         if (!profile.empty()) profiling.emplace(profile);
         if (forwardOnly) {
-            c10::NoGradGuard noGrad;
+            c10::InferenceMode inference;
             const Model& m = *bag.models().front();
             const int64_t len = m.segment().samples(m.samplerate());
             at::Tensor in = mix.slice(-1, 0, len);
@@ -151,12 +154,13 @@ int main(int argc, char** argv) {
         } else {
             out = separate(bag, mix, opt);
         }
-        profiling.reset();  // writes the trace
+        profiling.reset();  // writes the table
         const double seconds =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         if (!random) writeNpy(positional[1], out);
         std::cout << "device " << deviceDescription(dev) << ", " << seconds << " s for "
-                  << double(mix.size(-1)) / double(bag.samplerate()) << " s of audio\n";
+                  << double(mix.size(-1)) / double(bag.samplerate()) << " s of audio; tensors "
+                  << "of 1 MiB and more: peak " << (largeBlockStats().peak >> 20) << " MiB\n";
         if (!compare.empty()) {
             at::Tensor ref = readNpy(compare);
             if (ref.sizes() != out.sizes()) throw Error("output shape differs from the reference");
