@@ -172,13 +172,13 @@ void HybridUNet::encode(at::Tensor& x, at::Tensor& xt, Skips& s) const {
         at::Tensor inject;
         if (idx < tencoder_.size()) {
             s.lengthsT.push_back(xt.size(-1));
-            xt = tencoder_[idx](xt);
+            xt = tencoder_[idx](std::move(xt));
             if (!tencoder_[idx].empty())
                 s.savedT.push_back(xt);
             else
                 inject = xt;  // the time branch joins the frequency branch here
         }
-        x = encoder_[idx](x, inject);
+        x = encoder_[idx](std::move(x), inject);
         if (idx == 0 && freqEmb_.defined())  // (freqs, C) -> (1, C, freqs, 1)
             x = x + freqEmbScale_ * freqEmb_.t().unsqueeze(0).unsqueeze(-1);
         s.saved.push_back(x);
@@ -186,24 +186,28 @@ void HybridUNet::encode(at::Tensor& x, at::Tensor& xt, Skips& s) const {
 }
 
 void HybridUNet::decode(at::Tensor& x, at::Tensor& xt, Skips& s) const {
+    // Tensors are moved into the layers, which free them once used: a skip lives until its
+    // decoder has added it, not until the end of the loop.
     const size_t offset = decoder_.size() - tdecoder_.size();
     for (size_t idx = 0; idx < decoder_.size(); ++idx) {
-        const at::Tensor skip = s.saved.back();
+        at::Tensor skip = std::move(s.saved.back());
         s.saved.pop_back();
+        const HDecLayer* tdec = idx < offset ? nullptr : &tdecoder_[idx - offset];
+        const bool branchesPart = tdec && tdec->empty();  // the time branch starts from `pre`
         at::Tensor pre;
-        std::tie(x, pre) = decoder_[idx](x, skip, s.lengths.back());
+        std::tie(x, pre) =
+            decoder_[idx](std::move(x), std::move(skip), s.lengths.back(), branchesPart);
         s.lengths.pop_back();
-        if (idx < offset) continue;
-        const HDecLayer& tdec = tdecoder_[idx - offset];
+        if (!tdec) continue;
         const int64_t lengthT = s.lengthsT.back();
         s.lengthsT.pop_back();
-        if (tdec.empty()) {  // the branches part: the time branch starts from the merged layer
+        if (branchesPart) {
             if (pre.size(2) != 1) throw Error("internal: frequency branch did not reach one bin");
-            xt = tdec(pre.select(2, 0), {}, lengthT).first;
+            xt = (*tdec)(pre.select(2, 0), {}, lengthT).first;
         } else {
-            const at::Tensor skipT = s.savedT.back();
+            at::Tensor skipT = std::move(s.savedT.back());
             s.savedT.pop_back();
-            xt = tdec(xt, skipT, lengthT).first;
+            xt = (*tdec)(std::move(xt), std::move(skipT), lengthT).first;
         }
     }
 }

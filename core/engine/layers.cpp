@@ -36,6 +36,18 @@ at::Tensor convTransposeByMatmul(const at::Tensor& x, const at::Tensor& weight,
     return twoD ? out : out.squeeze(-1);
 }
 
+// A kernel-1 convolution of (N, Cin, T) with very few input channels (the DConv branches'
+// expansions, 6 -> 96 in htdemucs's outer layer): oneDNN pads such inputs to its blocked layout
+// and writes a second output-sized buffer, the largest tensor of a forward, several times slower
+// than a product per item. LibTorch's own convolution (one product per batch item, in parallel)
+// writes straight into the output.
+at::Tensor pointwiseFewInputs(const at::Tensor& x, const at::Tensor& weight,
+                              const at::Tensor& bias) {
+    if (x.size(0) == 1) return at::addmm(bias.unsqueeze(1), weight.squeeze(2), x[0]).unsqueeze(0);
+    return at::thnn_conv2d(x.unsqueeze(2), weight.unsqueeze(2), {1, 1}, bias, {1, 1}, {0, 0})
+        .squeeze(2);
+}
+
 }  // namespace
 
 at::Tensor Conv::operator()(const at::Tensor& x) const {
@@ -47,6 +59,9 @@ at::Tensor Conv::operator()(const at::Tensor& x) const {
         return twoD ? at::conv_transpose2d(x, weight, bias, stride)
                     : at::conv_transpose1d(x, weight, bias, stride);
     }
+    if (!twoD && x.is_cpu() && weight.size(2) == 1 && weight.size(1) < 8 && stride[0] == 1 &&
+        padding[0] == 0)
+        return pointwiseFewInputs(x, weight, bias);
     return twoD ? at::conv2d(x, weight, bias, stride, padding, dilation)
                 : at::conv1d(x, weight, bias, stride, padding, dilation);
 }
@@ -96,9 +111,34 @@ Conv Conv::convTr2d(Params& p, const std::string& name, int64_t cin, int64_t cou
 
 // ---- GroupNorm -------------------------------------------------------------------------------
 
-at::Tensor GroupNorm::operator()(const at::Tensor& x) const {
+bool exclusive(const at::Tensor& t) {
+    return t.use_count() == 1 && t.storage().use_count() == 1;
+}
+
+at::Tensor geluOwned(at::Tensor t) {
+    return exclusive(t) ? at::gelu_(t) : at::gelu(t);
+}
+
+at::Tensor GroupNorm::operator()(at::Tensor x) const {
     if (!groups) return x;
-    return at::group_norm(x, groups, weight, bias, 1e-5);
+    if (!x.is_contiguous() || !exclusive(x) || x.size(1) % groups)
+        return at::group_norm(x, groups, weight, bias, 1e-5);
+    // Written back into x a few groups at a time: only a slice of x is ever allocated beside it,
+    // and each slice is group_norm's own result (the same kernel, the same groups).
+    constexpr int64_t kSliceElements = int64_t{2} << 20;
+    const int64_t n = x.size(0), c = x.size(1), perGroup = c / groups;
+    const at::Tensor v = x.view({n, groups, perGroup, -1});
+    const int64_t groupElements = perGroup * v.size(3);
+    const int64_t rows = groups == 1 ? std::max<int64_t>(1, kSliceElements / groupElements) : 1;
+    for (int64_t g = 0; g < groups; ++g) {
+        const at::Tensor w = weight.narrow(0, g * perGroup, perGroup);
+        const at::Tensor b = bias.narrow(0, g * perGroup, perGroup);
+        for (int64_t i = 0; i < n; i += rows) {
+            at::Tensor slice = v.narrow(0, i, std::min(rows, n - i)).select(1, g);
+            slice.copy_(at::group_norm(slice, 1, w, b, 1e-5));
+        }
+    }
+    return x;
 }
 
 GroupNorm GroupNorm::load(Params& p, const std::string& name, int64_t groups, int64_t channels) {
@@ -153,10 +193,10 @@ at::Tensor gluInPlace(const at::Tensor& z) {
 }  // namespace
 
 at::Tensor DConv::operator()(at::Tensor x) const {
-    bool owned = false;  // the caller's tensor is never changed in place
+    bool owned = exclusive(x);  // a tensor the caller still holds is never changed in place
     for (const auto& l : layers_) {
         at::Tensor y = l.norm1(l.conv1(x));
-        y = gelu_ ? at::gelu(y) : at::relu(y);
+        y = gelu_ ? geluOwned(std::move(y)) : at::relu(y);
         if (l.lstm) y = (*l.lstm)(y);
         if (l.attn) y = (*l.attn)(y);
         y = gluInPlace(l.norm2(l.conv2(y))).mul_(l.scale);
@@ -179,11 +219,14 @@ GroupNorm layerNorm(Params& p, const std::string& name, const HLayerOptions& opt
     return GroupNorm::load(p, name, opt.norm ? opt.normGroups : 0, channels);
 }
 
-// DConv over each frequency row of (B, C, F, T), or directly over (B, C, T).
-at::Tensor applyDConv(const DConv& dconv, const at::Tensor& y, bool freq) {
-    if (!freq) return dconv(y);
+// DConv over each frequency row of (B, C, F, T), or directly over (B, C, T). `y` is released as
+// soon as its rows are copied out.
+at::Tensor applyDConv(const DConv& dconv, at::Tensor y, bool freq) {
+    if (!freq) return dconv(std::move(y));
     const auto B = y.size(0), C = y.size(1), Fr = y.size(2), T = y.size(3);
-    at::Tensor z = dconv(y.permute({0, 2, 1, 3}).reshape({-1, C, T}));
+    at::Tensor rows = y.permute({0, 2, 1, 3}).reshape({-1, C, T});
+    y.reset();
+    at::Tensor z = dconv(std::move(rows));
     return z.view({B, Fr, C, T}).permute({0, 2, 1, 3});
 }
 
@@ -217,14 +260,15 @@ at::Tensor HEncLayer::operator()(at::Tensor x, const at::Tensor& inject) const {
         if (le % opt_.stride) x = at::constant_pad_nd(x, {0, opt_.stride - le % opt_.stride});
     }
     at::Tensor y = conv_(x);
+    x.reset();  // the input is freed here when the caller has moved it in
     if (opt_.empty) return y;
     if (inject.defined()) {
         if (inject.size(-1) != y.size(-1))
             throw Error("internal: branch lengths differ at the merge");
-        y = y + (inject.dim() == 3 && y.dim() == 4 ? inject.unsqueeze(2) : inject);
+        y.add_(inject.dim() == 3 && y.dim() == 4 ? inject.unsqueeze(2) : inject);
     }
-    y = at::gelu(norm1_(y));
-    if (dconv_) y = applyDConv(*dconv_, y, opt_.freq);
+    y = geluOwned(norm1_(std::move(y)));
+    if (dconv_) y = applyDConv(*dconv_, std::move(y), opt_.freq);
     if (opt_.rewrite) return at::glu(norm2_(rewrite_(y)), 1);
     return y;
 }
@@ -254,25 +298,31 @@ HDecLayer::HDecLayer(Params& p, const std::string& name, int64_t chin, int64_t c
     if (opt.dconv) dconv_ = std::make_unique<DConv>(p, name + ".dconv", chin, opt.dconvOptions);
 }
 
-std::pair<at::Tensor, at::Tensor> HDecLayer::operator()(at::Tensor x, const at::Tensor& skip,
-                                                        int64_t length) const {
+std::pair<at::Tensor, at::Tensor> HDecLayer::operator()(at::Tensor x, at::Tensor skip,
+                                                        int64_t length, bool keepPre) const {
     if (opt_.freq && x.dim() == 3) x = x.view({x.size(0), chin_, -1, x.size(2)});
     at::Tensor y;
     if (!opt_.empty) {
-        x = x + skip;
-        y = opt_.rewrite ? at::glu(norm1_(rewrite_(x)), 1) : x;
-        if (dconv_) y = applyDConv(*dconv_, y, opt_.freq);
+        if (exclusive(x) && x.sizes() == skip.sizes())
+            x.add_(skip);
+        else
+            x = x + skip;
+        skip.reset();  // the encoder's output is freed here when the caller has moved it in
+        y = opt_.rewrite ? at::glu(norm1_(rewrite_(x)), 1) : std::move(x);
+        x.reset();
+        if (dconv_) y = applyDConv(*dconv_, std::move(y), opt_.freq);
     } else {
-        y = x;
+        y = std::move(x);
     }
     at::Tensor z = norm2_(convTr_(y));
+    if (!keepPre) y.reset();
     if (opt_.freq) {
         if (pad_) z = z.slice(2, pad_, z.size(2) - pad_);
     } else {
         z = z.slice(2, pad_, pad_ + length);
         if (z.size(-1) != length) throw Error("internal: decoder output length mismatch");
     }
-    if (!opt_.last) z = at::gelu(z);
+    if (!opt_.last) z = geluOwned(std::move(z));
     return {z, y};
 }
 

@@ -33,11 +33,19 @@ struct Conv {
                          std::vector<int64_t> kernel, std::vector<int64_t> stride);
 };
 
+// True when nothing else holds `t` or its memory, so it may be overwritten.
+bool exclusive(const at::Tensor& t);
+
+// GELU, in t's own memory when `exclusive`.
+at::Tensor geluOwned(at::Tensor t);
+
 // GroupNorm, or the identity when `groups` is 0.
 struct GroupNorm {
     int64_t groups = 0;
     at::Tensor weight, bias;
-    at::Tensor operator()(const at::Tensor& x) const;
+    // Normalises in x's own memory when nothing else holds it (pass temporaries or std::move):
+    // the outer layers' conv outputs are the largest tensors of a forward.
+    at::Tensor operator()(at::Tensor x) const;
     static GroupNorm load(Params& p, const std::string& name, int64_t groups, int64_t channels);
 };
 
@@ -107,13 +115,14 @@ private:
 };
 
 // Decoder layer of either branch (hdemucs.py HDecLayer). Returns (output, pre) where `pre` is
-// the input of the final transposed convolution.
+// the input of the final transposed convolution (undefined unless `keepPre`). Inputs the caller
+// moves in are freed, or written over, as soon as they are used.
 class HDecLayer {
 public:
     HDecLayer(Params& p, const std::string& name, int64_t chin, int64_t chout,
               const HLayerOptions& opt);
-    std::pair<at::Tensor, at::Tensor> operator()(at::Tensor x, const at::Tensor& skip,
-                                                 int64_t length) const;
+    std::pair<at::Tensor, at::Tensor> operator()(at::Tensor x, at::Tensor skip, int64_t length,
+                                                 bool keepPre = false) const;
     bool empty() const { return opt_.empty; }
 
 private:

@@ -1,6 +1,6 @@
 #include "core/engine/stream.h"
 
-#include <c10/core/GradMode.h>
+#include <c10/core/InferenceMode.h>
 
 #include <algorithm>
 #include <chrono>
@@ -344,7 +344,9 @@ void applyBagStreamed(const Bag& bag, int64_t length, const MixReader& read,
                       const ProgressCallback& progress, const CancelToken* cancel) {
     if (length <= 0) throw Error("the mix is empty");
     checkApplyOptions(bag, options);
-    c10::NoGradGuard noGrad;
+    // No autograd bookkeeping: views do not keep their bases alive, so layers can tell when a
+    // tensor is theirs alone and overwrite it (layers.h, exclusive()).
+    c10::InferenceMode inference;
     struct ReleaseCache {  // also when cancelled or failed
         ~ReleaseCache() { releaseCachedBlocks(); }
     } releaseCache;

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "core/engine/error.h"
+#include "core/engine/layers.h"
 
 namespace msplit::engine {
 namespace {
@@ -169,7 +170,7 @@ at::Tensor CrossTransformer::layerForward(const Layer& l, const at::Tensor& x,
     auto scale2 = [&](const at::Tensor& t) { return l.gamma2.defined() ? l.gamma2 * t : t; };
     auto ff = [&](const at::Tensor& t) {
         at::Tensor h = at::linear(t, l.linear1W, l.linear1B);
-        h = opt_.gelu ? at::gelu(h) : at::relu(h);
+        h = opt_.gelu ? geluOwned(std::move(h)) : at::relu(h);
         return at::linear(h, l.linear2W, l.linear2B);
     };
     at::Tensor y;
