@@ -3,11 +3,9 @@
 #include <c10/core/Allocator.h>
 #include <c10/core/CPUAllocator.h>
 
-#include <execinfo.h>
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
-#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -86,20 +84,6 @@ public:
         a.dirtyEnd = std::max(a.dirtyEnd, static_cast<std::size_t>(p + length - a.base));
         mapped_ += length;
         peak_ = std::max(peak_, mapped_);
-        static bool dbg = std::getenv("ALLOCDBG");
-        if (dbg) {
-            auto& bt = sites_[p];
-            bt.resize(40);
-            bt.resize(backtrace(bt.data(), 40));
-        }
-        if (dbg && mapped_ == peak_ && peak_ > (std::size_t(atoi(getenv("ALLOCDBG"))) << 20)) {
-            fprintf(stderr, "PEAK %zu\n", peak_ >> 20);
-            for (auto& [q, l] : live_)
-                if (l.length > (9u << 20)) {
-                    fprintf(stderr, "BLOCK %zu KiB\n", l.length >> 10);
-                    backtrace_symbols_fd(sites_[q].data(), sites_[q].size(), 2);
-                }
-        }
         return p;
     }
 
@@ -226,7 +210,6 @@ private:
     std::map<char*, Hole> holes_;  // free blocks by address, for merging
     std::set<std::pair<std::size_t, char*>> bySize_;  // the same by size, for the best fit
     std::unordered_map<char*, Live> live_;
-    std::unordered_map<char*, std::vector<void*>> sites_;
     // Bytes in tensors now, and the most ever at once.
     std::size_t mapped_ = 0, peak_ = 0;
 };
