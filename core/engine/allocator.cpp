@@ -32,9 +32,9 @@ constexpr std::size_t kHugePage = std::size_t{2} << 20;
 constexpr std::size_t kGrain = std::size_t{64} << 10;
 // Address space reserved at a time (pages are only taken when touched).
 constexpr std::size_t kArenaBytes = std::size_t{1} << 30;
-// Freed pages kept within one separation (they are all returned when it ends); beyond this the
-// free ones are returned at once.
-constexpr std::size_t kCacheLimit = std::size_t{1} << 30;
+// Pages held beyond the most ever live at once before free ones are given back during a
+// separation (the first allocation that would go past it gives back the largest holes' pages).
+constexpr std::size_t kSlack = std::size_t{8} << 20;
 
 std::size_t roundUp(std::size_t n, std::size_t to) {
     return (n + to - 1) / to * to;
@@ -61,9 +61,10 @@ char* reserveAligned(std::size_t n) {
 // A freed block keeps its pages: a forward frees and asks for blocks of 1-100 MB all the time,
 // and a page fault costs far more than the arithmetic on the page (several microseconds on bare
 // metal, tens in some virtual machines: the old allocator, which returned pages to the system
-// and mapped fresh ones, spent half of a CPU separation in the kernel). The smallest hole that
-// fits, lowest address first, keeps the touched pages close to the peak of live tensors; the
-// pages of free blocks are returned when a separation ends (trim) or beyond kCacheLimit.
+// and mapped fresh ones, spent half of a CPU separation in the kernel). Which 2 MiB pages have
+// been touched is tracked, and the pages held stay within the peak of live tensors (since the
+// last trim) plus kSlack: when a block needs fresh pages beyond that, the largest holes give
+// theirs back first. When a separation ends (trim) all free pages go back.
 class Mappings {
 public:
     void* take(std::size_t n) {
@@ -80,10 +81,11 @@ public:
         eraseHole(p);
         if (hole.length > length) insertHole(p + length, {hole.length - length, hole.arena});
         live_.emplace(p, Live{length, hole.arena});
-        Arena& a = arenas_[hole.arena];
-        a.dirtyEnd = std::max(a.dirtyEnd, static_cast<std::size_t>(p + length - a.base));
         mapped_ += length;
         peak_ = std::max(peak_, mapped_);
+        peakSinceTrim_ = std::max(peakSinceTrim_, mapped_);
+        touch(hole.arena, p, length);
+        if (residentBytes() > peakSinceTrim_ + kSlack) releaseFreePages(peakSinceTrim_ + kSlack);
         return p;
     }
 
@@ -113,7 +115,6 @@ public:
             }
         }
         insertHole(p, hole);
-        if (cachedLocked() > kCacheLimit) releaseFreePages();
         return true;
     }
 
@@ -121,29 +122,31 @@ public:
     // an idle app holds nothing).
     void trim() {
         std::lock_guard<std::mutex> guard(lock_);
-        releaseFreePages();
-        for (std::size_t i = 0; i < arenas_.size(); ++i) {
-            Arena& a = arenas_[i];
+        releaseFreePages(0);
+        peakSinceTrim_ = mapped_;
+        for (Arena& a : arenas_) {
             if (!a.base) continue;
             const auto whole = holes_.find(a.base);
             if (whole == holes_.end() || whole->second.length != a.size) continue;
             eraseHole(a.base);
             munmap(a.base, a.size);
+            residentPages_ -=
+                static_cast<std::size_t>(std::count(a.resident.begin(), a.resident.end(), true));
             a = Arena{};
         }
     }
 
     LargeBlockStats stats() {
         std::lock_guard<std::mutex> guard(lock_);
-        return {mapped_, cachedLocked(), peak_};
+        const std::size_t resident = residentBytes();
+        return {mapped_, resident > mapped_ ? resident - mapped_ : 0, peak_};
     }
 
 private:
     struct Arena {
         char* base = nullptr;
         std::size_t size = 0;
-        // Offset below which pages may have been touched since they were last returned.
-        std::size_t dirtyEnd = 0;
+        std::vector<bool> resident;  // per 2 MiB page: touched since last given back
     };
     struct Hole {
         std::size_t length;
@@ -161,7 +164,7 @@ private:
         while (index < arenas_.size() && arenas_[index].base)
             ++index;
         if (index == arenas_.size()) arenas_.emplace_back();
-        arenas_[index] = Arena{base, size, 0};
+        arenas_[index] = Arena{base, size, std::vector<bool>(size / kHugePage, false)};
         insertHole(base, {size, index});
     }
 
@@ -176,32 +179,39 @@ private:
         holes_.erase(it);
     }
 
-    // Bytes of free blocks whose pages may be held: the free parts below each arena's dirtyEnd.
-    std::size_t cachedLocked() const {
-        std::size_t bytes = 0;
-        for (const auto& [p, h] : holes_) {
-            const Arena& a = arenas_[h.arena];
-            const auto begin = static_cast<std::size_t>(p - a.base);
-            if (begin < a.dirtyEnd) bytes += std::min(a.dirtyEnd, begin + h.length) - begin;
-        }
-        return bytes;
+    // A block handed out is about to be written: its pages count as held.
+    void touch(std::size_t arena, const char* p, std::size_t length) {
+        Arena& a = arenas_[arena];
+        const auto first = static_cast<std::size_t>(p - a.base) / kHugePage;
+        const auto last = (static_cast<std::size_t>(p - a.base) + length - 1) / kHugePage;
+        for (std::size_t i = first; i <= last; ++i)
+            if (!a.resident[i]) {
+                a.resident[i] = true;
+                ++residentPages_;
+            }
     }
 
-    // The pages of free blocks go back to the system (the addresses stay reserved); each arena's
-    // dirtyEnd drops to the end of its last live block.
-    void releaseFreePages() {
-        for (const auto& [p, h] : holes_) {
-            Arena& a = arenas_[h.arena];
-            const auto begin = static_cast<std::size_t>(p - a.base);
-            if (begin >= a.dirtyEnd) continue;
-            const std::size_t end = std::min(a.dirtyEnd, begin + h.length);
-            madvise(p, end - begin, MADV_DONTNEED);
-        }
-        for (Arena& a : arenas_)
-            a.dirtyEnd = 0;
-        for (const auto& [p, block] : live_) {
-            Arena& a = arenas_[block.arena];
-            a.dirtyEnd = std::max(a.dirtyEnd, static_cast<std::size_t>(p + block.length - a.base));
+    std::size_t residentBytes() const { return residentPages_ * kHugePage; }
+
+    // Gives back the held pages lying wholly in holes, largest holes first, until at most
+    // `bound` bytes are held (the addresses stay reserved).
+    void releaseFreePages(std::size_t bound) {
+        for (auto it = bySize_.rbegin(); it != bySize_.rend() && residentBytes() > bound; ++it) {
+            char* p = it->second;
+            Arena& a = arenas_[holes_.at(p).arena];
+            const auto begin = roundUp(static_cast<std::size_t>(p - a.base), kHugePage);
+            const auto end = static_cast<std::size_t>(p - a.base) + it->first;
+            for (std::size_t page = begin / kHugePage; page < end / kHugePage; ++page) {
+                if (!a.resident[page]) continue;
+                std::size_t run = page;  // a run of held pages, given back in one call
+                while (run < end / kHugePage && a.resident[run]) {
+                    a.resident[run] = false;
+                    --residentPages_;
+                    ++run;
+                }
+                madvise(a.base + page * kHugePage, (run - page) * kHugePage, MADV_DONTNEED);
+                page = run;
+            }
         }
     }
 
@@ -210,8 +220,8 @@ private:
     std::map<char*, Hole> holes_;  // free blocks by address, for merging
     std::set<std::pair<std::size_t, char*>> bySize_;  // the same by size, for the best fit
     std::unordered_map<char*, Live> live_;
-    // Bytes in tensors now, and the most ever at once.
-    std::size_t mapped_ = 0, peak_ = 0;
+    // Bytes in tensors now, the most ever at once and since the last trim; 2 MiB pages held.
+    std::size_t mapped_ = 0, peak_ = 0, peakSinceTrim_ = 0, residentPages_ = 0;
 };
 
 Mappings& mappings() {

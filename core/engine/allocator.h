@@ -7,9 +7,10 @@ namespace msplit::engine {
 // Installs the allocator once per process (later calls do nothing). Tensors of at least
 // kLargeTensorBytes are carved from a few large reservations on transparent huge pages (best
 // fit, free neighbours merged); a freed block keeps its pages for the next request, so a forward
-// pass touches fresh memory only while it grows past what it held before. The pages of free
-// blocks go back to the system when a separation ends (releaseCachedBlocks) or when more than
-// 1 GiB of them are held. Smaller tensors still come from LibTorch's default allocator.
+// pass touches fresh memory only while it grows past what it held before. The pages held stay
+// within the peak of live tensors plus 8 MiB (the largest free holes give theirs back first),
+// and all free pages go back when a separation ends (releaseCachedBlocks). Smaller tensors
+// still come from LibTorch's default allocator.
 //
 // Why: a forward of htdemucs allocates and frees about 8 GB in blocks of 1-100 MB whose sizes
 // change from layer to layer. Kept in glibc's heap they fragment it (peak RSS about twice the

@@ -158,6 +158,27 @@ private Q_SLOTS:
         QCOMPARE(kept.sum().item<double>(), 4.0 * 2 * kMiB);
     }
 
+    // Holes too small for the next request are not kept at any cost: once the pages held
+    // would pass the live peak by more than a little, the largest holes give theirs back.
+    void heldPagesStayNearTheLivePeak() {
+        std::vector<at::Tensor> three{block(16), block(16), block(16)};
+        for (auto& t : three)
+            t.fill_(1.0f);
+        void* a = three[0].data_ptr();
+        void* c = three[2].data_ptr();
+        three[0].reset();
+        three[2].reset();  // two 16 MiB holes around a live block (c merges with the free tail)
+        QCOMPARE(engine::largeBlockStats().cached, size_t(32 * kMiB));
+        at::Tensor big = block(32);  // fits in neither: fresh pages after c
+        big.fill_(2.0f);
+        const auto stats = engine::largeBlockStats();
+        QCOMPARE(stats.live, size_t(48 * kMiB));
+        QVERIFY2(stats.cached <= 8 * kMiB, "free pages beyond the peak were kept");
+        QVERIFY(residentPages(a, 16 * kMiB) == 0 || residentPages(c, 16 * kMiB) == 0);
+        QCOMPARE(three[1].sum().item<double>(), 4.0 * kMiB);
+        QCOMPARE(big.sum().item<double>(), 2.0 * 8 * kMiB);
+    }
+
     void anImpossibleSizeIsBadAllocAndChangesNothing() {
         const auto before = engine::largeBlockStats();
         QVERIFY_THROWS_EXCEPTION(std::bad_alloc, block(int64_t(1) << 28));  // 256 TiB
