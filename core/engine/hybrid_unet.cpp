@@ -2,6 +2,7 @@
 
 #include "core/engine/error.h"
 #include "core/engine/kwargs.h"
+#include "core/engine/layers.h"
 #include "core/engine/spec.h"
 
 namespace msplit::engine {
@@ -156,9 +157,16 @@ at::Tensor HybridUNet::forward(const at::Tensor& input, const Middle& middle) co
     middle(x, xt);
     decode(x, xt, skips);
 
-    x = x.to(at::kFloat).view({B, sources_, -1, Fq, T}) * std.unsqueeze(1) + mean.unsqueeze(1);
-    const at::Tensor zout = channelsToComplex(x);
-    at::Tensor out = hybrid_ ? hybridIspec(zout, hop, length, hybridOld_)
+    // From here each stage frees the one before: the decoder's output, its complex copy and the
+    // padded spectrogram are each as large as the whole forward's largest tensors.
+    x = x.to(at::kFloat).view({B, sources_, -1, Fq, T});
+    if (exclusive(x))
+        x.mul_(std.unsqueeze(1)).add_(mean.unsqueeze(1));
+    else
+        x = x * std.unsqueeze(1) + mean.unsqueeze(1);
+    at::Tensor zout = channelsToComplex(x);
+    x.reset();
+    at::Tensor out = hybrid_ ? hybridIspec(std::move(zout), hop, length, hybridOld_)
                              : ispectro(at::constant_pad_nd(zout, {0, 0, 0, 1}), hop, length);
     if (hybrid_)
         out = out + xt.to(at::kFloat).view({B, sources_, -1, length}) * stdT.unsqueeze(1) +

@@ -32,19 +32,23 @@ at::Tensor overlapAdd(const at::Tensor& frames, int64_t hop) {
 
 }  // namespace
 
-at::Tensor ispectro(const at::Tensor& z, int64_t hop, int64_t length) {
+at::Tensor ispectro(at::Tensor z, int64_t hop, int64_t length) {
     auto shape = z.sizes().vec();
     const int64_t freqs = shape[shape.size() - 2], frames = shape.back();
     const int64_t nfft = 2 * freqs - 2;
     at::Tensor flat = z.reshape({-1, freqs, frames});
+    z.reset();  // a spectrogram moved in is freed with `flat`, once the frames exist
     at::Tensor window =
-        at::hann_window(nfft, at::TensorOptions().dtype(at::kFloat).device(z.device()));
+        at::hann_window(nfft, at::TensorOptions().dtype(at::kFloat).device(flat.device()));
     at::Tensor x;
     if (nfft % hop == 0) {
         // torch.istft's own computation (normalized, centred), with a direct overlap-add instead of
         // its col2im, which is slow on the CPU.
-        at::Tensor frameData = at::fft_irfft(flat, nfft, 1, "ortho") * window.view({1, -1, 1});
+        at::Tensor frameData = at::fft_irfft(flat, nfft, 1, "ortho");
+        flat.reset();
+        frameData.mul_(window.view({1, -1, 1}));
         at::Tensor y = overlapAdd(frameData, hop);
+        frameData.reset();
         at::Tensor envelope =
             overlapAdd(window.pow(2).view({1, -1, 1}).expand({1, nfft, frames}).contiguous(), hop);
         const int64_t start = nfft / 2, end = start + length, available = y.size(1);
@@ -75,13 +79,15 @@ at::Tensor hybridSpec(const at::Tensor& x, int64_t nfft, int64_t hop, bool old) 
     return z.slice(-1, 2, 2 + le);
 }
 
-at::Tensor hybridIspec(const at::Tensor& z, int64_t hop, int64_t length, bool old) {
-    at::Tensor padded = at::constant_pad_nd(z, {0, 0, 0, 1});
-    padded = at::constant_pad_nd(padded, {2, 2});
+at::Tensor hybridIspec(at::Tensor z, int64_t hop, int64_t length, bool old) {
+    at::Tensor padded = at::constant_pad_nd(z, {2, 2, 0, 1});  // frames by 2, one more bin
+    z.reset();
     const int64_t pad = hop / 2 * 3;
-    if (old) return ispectro(padded, hop, hop * ((length + hop - 1) / hop)).slice(-1, 0, length);
+    if (old)
+        return ispectro(std::move(padded), hop, hop * ((length + hop - 1) / hop))
+            .slice(-1, 0, length);
     const int64_t le = hop * ((length + hop - 1) / hop) + 2 * pad;
-    return ispectro(padded, hop, le).slice(-1, pad, pad + length);
+    return ispectro(std::move(padded), hop, le).slice(-1, pad, pad + length);
 }
 
 at::Tensor complexToChannels(const at::Tensor& z) {
