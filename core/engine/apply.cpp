@@ -1,5 +1,7 @@
 #include "core/engine/apply.h"
 
+#include <c10/core/InferenceMode.h>
+
 #include <chrono>
 #include <cmath>
 #include <limits>
@@ -98,9 +100,13 @@ at::Tensor applyBag(const Bag& bag, const at::Tensor& mix, const ApplyOptions& o
                 return block;
             },
             [&](const at::Tensor& estimates) {
-                if (!result.defined())
+                if (!result.defined()) {
+                    // An ordinary tensor (the separation runs in inference mode): callers may
+                    // change the result in place.
+                    c10::InferenceMode ordinary(false);
                     result = at::empty({mix.size(0), estimates.size(1), mix.size(1), length},
                                        estimates.options());
+                }
                 result.slice(-1, written, written + estimates.size(-1)).copy_(estimates);
                 written += estimates.size(-1);
             },

@@ -216,6 +216,18 @@ private Q_SLOTS:
         QVERIFY(test::relativeError(four, one) < 1e-5);
     }
 
+    // The separation runs in LibTorch's inference mode; what it returns is an ordinary tensor
+    // that callers may change in place (LibTorch refuses that for inference tensors).
+    void theResultCanBeChangedInPlace() {
+        engine::Bag bag({tiny()});
+        at::Tensor mix = tinyMix();
+        at::Tensor out = engine::separate(bag, mix, {});
+        QVERIFY(!out.is_inference());
+        const double before = out.abs().sum().item<double>();
+        out.mul_(2.0);
+        QCOMPARE(out.abs().sum().item<double>(), 2.0 * before);
+    }
+
     void progressIsReportedPerSegment() {
         engine::Bag bag({tiny()});
         at::Tensor mix = tinyMix();  // 9 s: 2 segments of 7.8 s with 25% overlap
