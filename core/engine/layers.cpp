@@ -214,6 +214,28 @@ at::Tensor DConv::operator()(at::Tensor x) const {
 
 namespace {
 
+// glu(norm(conv(x)), 1), one half of the output channels at a time when the norm's groups do not
+// straddle the halves (always so for htdemucs): the whole conv output, on the outer layers the
+// largest tensor of a forward, and the buffer oneDNN writes beside it are never allocated at once.
+at::Tensor convNormGlu(const Conv& conv, const GroupNorm& norm, const at::Tensor& x) {
+    const int64_t half = conv.weight.size(0) / 2;
+    if (conv.transposed || norm.groups % 2) return at::glu(norm(conv(x)), 1);
+    auto outputHalf = [&](int64_t i) {
+        Conv c = conv;
+        c.weight = conv.weight.narrow(0, i * half, half);
+        c.bias = conv.bias.narrow(0, i * half, half);
+        GroupNorm n = norm;
+        if (n.groups) {
+            n.groups /= 2;
+            n.weight = norm.weight.narrow(0, i * half, half);
+            n.bias = norm.bias.narrow(0, i * half, half);
+        }
+        return n(c(x));
+    };
+    at::Tensor out = outputHalf(0);
+    return out.mul_(outputHalf(1).sigmoid_());
+}
+
 GroupNorm layerNorm(Params& p, const std::string& name, const HLayerOptions& opt,
                     int64_t channels) {
     return GroupNorm::load(p, name, opt.norm ? opt.normGroups : 0, channels);
@@ -269,7 +291,7 @@ at::Tensor HEncLayer::operator()(at::Tensor x, const at::Tensor& inject) const {
     }
     y = geluOwned(norm1_(std::move(y)));
     if (dconv_) y = applyDConv(*dconv_, std::move(y), opt_.freq);
-    if (opt_.rewrite) return at::glu(norm2_(rewrite_(y)), 1);
+    if (opt_.rewrite) return convNormGlu(rewrite_, norm2_, y);
     return y;
 }
 
@@ -308,7 +330,7 @@ std::pair<at::Tensor, at::Tensor> HDecLayer::operator()(at::Tensor x, at::Tensor
         else
             x = x + skip;
         skip.reset();  // the encoder's output is freed here when the caller has moved it in
-        y = opt_.rewrite ? at::glu(norm1_(rewrite_(x)), 1) : std::move(x);
+        y = opt_.rewrite ? convNormGlu(rewrite_, norm1_, x) : std::move(x);
         x.reset();
         if (dconv_) y = applyDConv(*dconv_, std::move(y), opt_.freq);
     } else {

@@ -8,9 +8,9 @@
 namespace msplit::engine {
 namespace {
 
-// Attention scores computed at once (elements, 64 MB): large enough for efficient matrix
-// products, small enough to bound the memory of long sequences.
-constexpr int64_t kScoreBlockElements = int64_t(1) << 24;
+// Attention scores computed at once (elements, 16 MB): large enough for efficient matrix
+// products (hundreds of query rows), small enough to keep the forward's peak memory elsewhere.
+constexpr int64_t kScoreBlockElements = int64_t(1) << 22;
 
 TokenNorm loadNorm(Params& p, const std::string& name, TokenNorm::Kind kind, int64_t groups,
                    int64_t dim) {
