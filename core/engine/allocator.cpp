@@ -73,7 +73,7 @@ public:
         std::lock_guard<std::mutex> guard(lock_);
         auto fit = bySize_.lower_bound({length, nullptr});
         if (fit == bySize_.end()) {
-            addArena(std::max(kArenaBytes, roundUp(length, kHugePage)));
+            addArena(roundUp(length, kHugePage));
             fit = bySize_.lower_bound({length, nullptr});
         }
         char* p = fit->second;
@@ -157,8 +157,12 @@ private:
         std::size_t arena;
     };
 
-    void addArena(std::size_t size) {
+    // An arena of kArenaBytes, or just `needed` bytes when the system refuses that much address
+    // space (strict overcommit charges a reservation in full).
+    void addArena(std::size_t needed) {
+        std::size_t size = std::max(kArenaBytes, needed);
         char* base = reserveAligned(size);
+        if (!base && size > needed) base = reserveAligned(size = needed);
         if (!base) throw std::bad_alloc();
         std::size_t index = 0;
         while (index < arenas_.size() && arenas_[index].base)

@@ -5,6 +5,7 @@
 #include <c10/core/CPUAllocator.h>
 
 #include <atomic>
+#include <cstdio>
 #include <cstring>
 #include <new>
 #include <random>
@@ -13,6 +14,7 @@
 
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "core/engine/allocator.h"
@@ -177,6 +179,36 @@ private Q_SLOTS:
         QVERIFY(residentPages(a, 16 * kMiB) == 0 || residentPages(c, 16 * kMiB) == 0);
         QCOMPARE(three[1].sum().item<double>(), 4.0 * kMiB);
         QCOMPARE(big.sum().item<double>(), 2.0 * 8 * kMiB);
+    }
+
+    // Under strict overcommit (or an address-space limit) a 1 GiB reservation can be refused
+    // while the block itself fits: the arena shrinks to the request. In a child process, whose
+    // address space is limited to what it uses now plus 512 MiB.
+    void aSmallerArenaWhenAddressSpaceIsShort() {
+        const pid_t child = fork();
+        QVERIFY(child >= 0);
+        if (child == 0) {
+            long pages = 0, resident = 0;
+            std::FILE* statm = std::fopen("/proc/self/statm", "r");
+            if (!statm || std::fscanf(statm, "%ld %ld", &pages, &resident) != 2) _exit(2);
+            std::fclose(statm);
+            const rlim_t limit = rlim_t(pages) * rlim_t(sysconf(_SC_PAGESIZE)) + 512 * kMiB;
+            const rlimit as{limit, limit};
+            if (setrlimit(RLIMIT_AS, &as) != 0) _exit(3);
+            int status = 0;
+            try {  // the raw allocator: no OpenMP threads in a forked child
+                void* p = c10::GetCPUAllocator()->raw_allocate(200 * kMiB);
+                std::memset(p, 7, 200 * kMiB);
+                c10::GetCPUAllocator()->raw_deallocate(p);
+            } catch (const std::bad_alloc&) {
+                status = 1;
+            }
+            _exit(status);
+        }
+        int status = -1;
+        QCOMPARE(waitpid(child, &status, 0), child);
+        QVERIFY(WIFEXITED(status));
+        QCOMPARE(WEXITSTATUS(status), 0);
     }
 
     void anImpossibleSizeIsBadAllocAndChangesNothing() {
