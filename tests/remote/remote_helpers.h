@@ -102,6 +102,16 @@ inline HttpReply http(const QByteArray& method, const QUrl& url, const QByteArra
 }
 
 // Polls a job until it leaves pending/running; returns its last status reply.
+// The client's settings for `server`, polling fast.
+inline RemoteConfig configFor(const ServerProcess& server, const QString& token = {}) {
+    RemoteConfig c;
+    c.server = server.url();
+    c.token = token;
+    c.pollMinMs = 100;
+    c.pollMaxMs = 500;
+    return c;
+}
+
 inline QJsonObject waitForJob(const ServerProcess& server, const QString& jobId,
                               int seconds = 120) {
     QDeadlineTimer deadline(seconds * 1000);
