@@ -77,10 +77,10 @@ public:
             fit = bySize_.lower_bound({length, nullptr});
         }
         char* p = fit->second;
-        const Hole hole = holes_.at(p);
+        const Block hole = holes_.at(p);
         eraseHole(p);
         if (hole.length > length) insertHole(p + length, {hole.length - length, hole.arena});
-        live_.emplace(p, Live{length, hole.arena});
+        live_.emplace(p, Block{length, hole.arena});
         mapped_ += length;
         peak_ = std::max(peak_, mapped_);
         peakSinceTrim_ = std::max(peakSinceTrim_, mapped_);
@@ -95,10 +95,10 @@ public:
         std::lock_guard<std::mutex> guard(lock_);
         const auto it = live_.find(p);
         if (it == live_.end()) return false;
-        const Live block = it->second;
+        const Block block = it->second;
         live_.erase(it);
         mapped_ -= block.length;
-        Hole hole{block.length, block.arena};
+        Block hole = block;
         // Merge with the free neighbours of the same arena.
         const auto next = holes_.find(p + block.length);
         if (next != holes_.end() && next->second.arena == block.arena) {
@@ -148,11 +148,8 @@ private:
         std::size_t size = 0;
         std::vector<bool> resident;  // per 2 MiB page: touched since last given back
     };
-    struct Hole {
-        std::size_t length;
-        std::size_t arena;
-    };
-    struct Live {
+    // A free hole or a live block: its length and the arena it lies in.
+    struct Block {
         std::size_t length;
         std::size_t arena;
     };
@@ -172,7 +169,7 @@ private:
         insertHole(base, {size, index});
     }
 
-    void insertHole(char* p, Hole h) {
+    void insertHole(char* p, Block h) {
         holes_.emplace(p, h);
         bySize_.emplace(h.length, p);
     }
@@ -220,10 +217,10 @@ private:
     }
 
     std::mutex lock_;
-    std::vector<Arena> arenas_;    // a released arena leaves an empty slot (indices stay valid)
-    std::map<char*, Hole> holes_;  // free blocks by address, for merging
+    std::vector<Arena> arenas_;     // a released arena leaves an empty slot (indices stay valid)
+    std::map<char*, Block> holes_;  // free blocks by address, for merging
     std::set<std::pair<std::size_t, char*>> bySize_;  // the same by size, for the best fit
-    std::unordered_map<char*, Live> live_;
+    std::unordered_map<char*, Block> live_;
     // Bytes in tensors now, the most ever at once and since the last trim; 2 MiB pages held.
     std::size_t mapped_ = 0, peak_ = 0, peakSinceTrim_ = 0, residentPages_ = 0;
 };
@@ -233,9 +230,10 @@ Mappings& mappings() {
     return m;
 }
 
-// oneDNN frees through the raw deleter, which gets only the pointer.
+// oneDNN frees through the raw deleter, which gets only the pointer. Our blocks start on kGrain
+// boundaries, so other pointers skip the locked lookup.
 void release(void* p) {
-    if (mappings().give(p)) return;
+    if (reinterpret_cast<std::uintptr_t>(p) % kGrain == 0 && mappings().give(p)) return;
     fallbackDelete(p);
 }
 

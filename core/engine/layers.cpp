@@ -109,7 +109,7 @@ Conv Conv::convTr2d(Params& p, const std::string& name, int64_t cin, int64_t cou
     return c;
 }
 
-// ---- GroupNorm -------------------------------------------------------------------------------
+// ---- In-place helpers ------------------------------------------------------------------------
 
 bool exclusive(const at::Tensor& t) {
     return t.use_count() == 1 && t.storage().use_count() == 1;
@@ -119,13 +119,16 @@ at::Tensor geluOwned(at::Tensor t) {
     return exclusive(t) ? at::gelu_(t) : at::gelu(t);
 }
 
+// ---- GroupNorm -------------------------------------------------------------------------------
+
 at::Tensor GroupNorm::operator()(at::Tensor x) const {
     if (!groups) return x;
-    if (!x.is_contiguous() || !exclusive(x) || x.size(1) % groups)
-        return at::group_norm(x, groups, weight, bias, 1e-5);
     // Written back into x a few groups at a time: only a slice of x is ever allocated beside it,
-    // and each slice is group_norm's own result (the same kernel, the same groups).
+    // and each slice is group_norm's own result (the same kernel, the same groups). A tensor no
+    // larger than a slice gains nothing from it and skips the copy back.
     constexpr int64_t kSliceElements = int64_t{2} << 20;
+    if (x.numel() <= kSliceElements || !x.is_contiguous() || !exclusive(x) || x.size(1) % groups)
+        return at::group_norm(x, groups, weight, bias, 1e-5);
     const int64_t n = x.size(0), c = x.size(1), perGroup = c / groups;
     const at::Tensor v = x.view({n, groups, perGroup, -1});
     const int64_t groupElements = perGroup * v.size(3);

@@ -68,8 +68,8 @@ struct OpProfile::Guard {
     std::optional<prof::TLSLegacyProfilerGuard> profiler;
 };
 
-OpProfile::OpProfile(std::string csvPath, int top)
-    : csvPath_(std::move(csvPath)), top_(top), guard_(std::make_unique<Guard>()) {
+OpProfile::OpProfile(std::string tablePath, int top)
+    : tablePath_(std::move(tablePath)), top_(top), guard_(std::make_unique<Guard>()) {
     Guard* g = guard_.get();
     g->profiler.emplace(
         torch::profiler::impl::ProfilerConfig(torch::profiler::impl::ProfilerState::CPU,
@@ -86,11 +86,11 @@ OpProfile::~OpProfile() {
     double total = 0;
     for (const auto& [key, r] : sorted)
         total += r.ownUs;
-    std::ofstream csv(csvPath_);
-    csv << "operator\tinput shapes\tcalls\town ms\ttotal ms\n";
+    std::ofstream table(tablePath_);
+    table << "operator\tinput shapes\tcalls\town ms\ttotal ms\n";
     for (const auto& [key, r] : sorted)
-        csv << key << '\t' << r.calls << '\t' << r.ownUs / 1e3 << '\t' << r.totalUs / 1e3 << '\n';
-    if (!csv) std::cerr << "cannot write " << csvPath_ << "\n";
+        table << key << '\t' << r.calls << '\t' << r.ownUs / 1e3 << '\t' << r.totalUs / 1e3 << '\n';
+    if (!table) std::cerr << "cannot write " << tablePath_ << "\n";
     std::printf("own time %.3f s; by operator and input shapes:\n", total / 1e6);
     for (int i = 0; i < top_ && i < int(sorted.size()); ++i) {
         const auto& [key, r] = sorted[size_t(i)];

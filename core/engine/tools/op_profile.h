@@ -9,15 +9,15 @@ namespace msplit::engine {
 class OpProfile {
 public:
     // Profiles the calling thread's operators from now until destruction, which writes every
-    // (operator, shapes) row to `csvPath` and prints the `top` rows by own time to stdout.
-    explicit OpProfile(std::string csvPath, int top = 30);
+    // (operator, shapes) row to `tablePath` and prints the `top` rows by own time to stdout.
+    explicit OpProfile(std::string tablePath, int top = 30);
     ~OpProfile();
     OpProfile(const OpProfile&) = delete;
     OpProfile& operator=(const OpProfile&) = delete;
 
 private:
     struct Guard;
-    std::string csvPath_;
+    std::string tablePath_;
     int top_;
     std::unique_ptr<Guard> guard_;
 };
